@@ -1,0 +1,86 @@
+"""The core's interface: one object every channel holds, one method per operation.
+
+Each method opens its own unit of work, so a channel passes primitives and gets
+back plain values (`views.py`) or a `DomainError` with a stable code.
+"""
+from __future__ import annotations
+
+import structlog
+from sqlalchemy.orm import sessionmaker
+
+from banking_core import accounts, auth, billers, ledger, payments
+from banking_core.policy import BankPolicy, Clock, utc_now
+from banking_core.secrets import SecretHasher
+from banking_core.uow import UnitOfWork
+
+
+class Bank:
+    def __init__(self, *, session_factory: sessionmaker, hasher: SecretHasher,
+                 policy: BankPolicy | None = None, clock: Clock = utc_now, log=None):
+        self.session_factory = session_factory
+        self.hasher = hasher
+        self.policy = policy or BankPolicy()
+        self.clock = clock
+        self.log = log or structlog.get_logger("banking_core")
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory)
+
+    # Log-in
+    def authenticate(self, *, method: str, identifier: str, nip: str):
+        return auth.authenticate(self, method=method, identifier=identifier, nip=nip)
+
+    def unblock(self, *, method: str, identifier: str) -> bool:
+        return auth.unblock(self, method=method, identifier=identifier)
+
+    def principal_for_customer(self, customer_id: int, *, method: str):
+        return auth.principal_for_customer(self, customer_id, method=method)
+
+    # Accounts
+    def list_accounts(self, principal):
+        return accounts.list_accounts(self, principal)
+
+    def find_account_by_last4(self, principal, last4: str):
+        return accounts.find_account_by_last4(self, principal, last4)
+
+    def get_account(self, principal, account_id: int):
+        return accounts.get_account(self, principal, account_id)
+
+    # Services
+    def find_service(self, service_key: str, *, include_inactive: bool = False):
+        return billers.find_service(self, service_key, include_inactive=include_inactive)
+
+    def list_services(self):
+        return billers.list_services(self)
+
+    def validate_references(self, service_key: str, references) -> tuple[str, ...]:
+        return self.find_service(service_key).check_references(references)
+
+    def validate_amount(self, service_key: str, amount_centavos: int) -> int:
+        return self.find_service(service_key).check_amount(amount_centavos)
+
+    # Payments
+    def post_payment(self, principal, **request):
+        return payments.post_payment(self, principal, **request)
+
+    def get_receipt(self, principal, folio: str):
+        return payments.get_receipt(self, principal, folio)
+
+    def list_payments(self, principal, *, limit: int = 50):
+        return payments.list_payments(self, principal, limit=limit)
+
+    # Ledger
+    def verify(self) -> ledger.VerifyReport:
+        with self.unit_of_work() as uow:
+            return ledger.verify(uow.session)
+
+
+def build_bank(settings, *, engine=None, clock: Clock = utc_now) -> Bank:
+    """A Bank wired from settings (engine made here unless one is given)."""
+    from banking_core.db import make_engine, make_session_factory
+
+    engine = engine or make_engine(settings.database_url)
+    hasher = SecretHasher(pepper=settings.nip_pepper, time_cost=settings.argon2_time_cost,
+                          memory_kib=settings.argon2_memory_kib)
+    return Bank(session_factory=make_session_factory(engine), hasher=hasher,
+                policy=BankPolicy.from_settings(settings), clock=clock)

@@ -1,0 +1,47 @@
+"""Engines and sessions, built on request (never at import time)."""
+from __future__ import annotations
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
+
+
+def make_engine(url: str, **options) -> Engine:
+    if url.startswith("postgresql://"):
+        # psycopg 3 is the driver we ship; a bare postgresql:// would ask for psycopg2.
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url, **options)
+    options.setdefault("pool_pre_ping", True)
+    options.setdefault("pool_size", 10)
+    options.setdefault("max_overflow", 20)
+    return create_engine(url, **options)
+
+
+def _sqlite_engine(url: str, **options) -> Engine:
+    # pysqlite's own transaction handling defers BEGIN and can't say IMMEDIATE;
+    # switch it off and emit BEGIN IMMEDIATE ourselves, so read-then-write
+    # transactions (check the balance, then debit it) take the write lock first.
+    options.setdefault("connect_args", {}).update(check_same_thread=False, timeout=30)
+    engine = create_engine(url, **options)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, connection_record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        if ":memory:" not in url and "mode=memory" not in url:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def make_session_factory(engine: Engine) -> sessionmaker:
+    return sessionmaker(bind=engine, expire_on_commit=False)

@@ -1,0 +1,107 @@
+"""Domain errors with stable codes; every channel turns a code into its own words.
+
+The codes are part of the core's interface: menus, web templates and the agent
+desk branch on them, so they never change once published.
+"""
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "domain_error"
+
+    def __init__(self, message: str = "", **details):
+        super().__init__(message or self.code)
+        self.message = message or self.code
+        self.details = details
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code!r}, details={self.details!r})"
+
+
+class UnknownService(DomainError):
+    code = "unknown_service"
+
+
+class ServiceInactive(DomainError):
+    code = "service_inactive"
+
+
+class InvalidReference(DomainError):
+    """`details`: position (1-based), reason (missing, too_short, too_long,
+    not_numeric, bad_characters, bad_check_digit, unexpected)."""
+
+    code = "invalid_reference"
+
+    @property
+    def position(self) -> int:
+        return self.details["position"]
+
+    @property
+    def reason(self) -> str:
+        return self.details["reason"]
+
+
+class InvalidAmount(DomainError):
+    code = "invalid_amount"
+
+
+class AmountOutOfRange(DomainError):
+    code = "amount_out_of_range"
+
+
+class InsufficientFunds(DomainError):
+    code = "insufficient_funds"
+
+
+class OverDailyLimit(DomainError):
+    code = "over_daily_limit"
+
+
+class UnknownAccount(DomainError):
+    code = "unknown_account"
+
+
+class AmbiguousAccount(DomainError):
+    code = "ambiguous_account"
+
+
+class AccountNotOwned(DomainError):
+    code = "account_not_owned"
+
+
+class InvalidCredentials(DomainError):
+    """`details`: remaining (attempts left before the block), or none when the
+    identifier itself is unknown (nothing to count against)."""
+
+    code = "invalid_credentials"
+
+
+class MalformedCredential(DomainError):
+    code = "malformed_credential"
+
+
+class CredentialBlocked(DomainError):
+    code = "credential_blocked"
+
+
+class IdempotencyConflict(DomainError):
+    code = "idempotency_conflict"
+
+
+class UnknownPayment(DomainError):
+    code = "unknown_payment"
+
+
+ALL_CODES = frozenset(
+    cls.code for cls in DomainError.__subclasses__()
+)
+
+
+class InvalidRequest(DomainError):
+    """A channel called the core with something malformed (a programming or
+    input error, not a business rule)."""
+
+    code = "invalid_request"
+
+
+ALL_CODES = frozenset(cls.code for cls in DomainError.__subclasses__())

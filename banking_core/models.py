@@ -1,0 +1,267 @@
+"""The bank's tables. Money columns are BIGINT centavos; times are UTC.
+
+Ledger conventions: every movement of money is a `Transfer` whose `Entry` rows
+sum to zero. An entry's amount is signed from its account's point of view
+(positive raises the balance). A customer account keeps a cached
+`balance_centavos`, locked and updated with each entry, so the no-overdraft rule
+is checked under a row lock. Internal accounts (a biller's collection account,
+the bank's capital) keep no cached balance: their balance is the sum of their
+entries, so thousands of payments to one biller on its due date never queue on
+one hot row.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    BigInteger, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, MetaData,
+    String, Text, UniqueConstraint, JSON,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+CUSTOMER_ACCOUNT_KINDS = ("cheques", "ahorro", "nomina")
+INTERNAL_ACCOUNT_KINDS = ("collection", "capital")
+CHANNELS = ("phone", "web", "agent")
+CREDENTIAL_KINDS = ("access_key", "card", "account")
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in and out, also on SQLite (which stores naive text)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(20))  # E.164
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    accounts: Mapped[list["Account"]] = relationship(back_populates="customer")
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    __table_args__ = (
+        CheckConstraint(
+            "balance_centavos IS NULL OR balance_centavos >= 0", name="no_overdraft"
+        ),
+        CheckConstraint(
+            "kind IN ('cheques','ahorro','nomina','collection','capital')", name="kind"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    clabe: Mapped[str | None] = mapped_column(String(18), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str | None] = mapped_column(String(120))
+    balance_centavos: Mapped[int | None] = mapped_column(BigInteger)
+    limit_phone_centavos: Mapped[int | None] = mapped_column(BigInteger)
+    limit_web_centavos: Mapped[int | None] = mapped_column(BigInteger)
+    limit_agent_centavos: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    customer: Mapped[Customer | None] = relationship(back_populates="accounts")
+
+    @property
+    def last4(self) -> str:
+        return self.number[-4:]
+
+    @property
+    def is_customer_account(self) -> bool:
+        return self.kind in CUSTOMER_ACCOUNT_KINDS
+
+
+class Credential(Base):
+    __tablename__ = "credentials"
+    __table_args__ = (
+        UniqueConstraint("kind", "lookup_hash", name="uq_credentials_kind_lookup"),
+        CheckConstraint("kind IN ('access_key','card','account')", name="kind"),
+        CheckConstraint("failed_attempts >= 0", name="failed_attempts"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    # Keyed hash (HMAC with the server pepper) of the identifier: lets us find
+    # the credential without keeping a card number or access key in clear.
+    lookup_hash: Mapped[str] = mapped_column(String(64))
+    last4: Mapped[str] = mapped_column(String(4))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    secret_hash: Mapped[str] = mapped_column(String(255))  # Argon2id of the peppered NIP
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    blocked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    blocked_reason: Mapped[str | None] = mapped_column(String(64))
+    last_success_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Biller(Base):
+    __tablename__ = "billers"
+    __table_args__ = (
+        CheckConstraint(
+            "(amount_fixed_centavos IS NOT NULL) OR "
+            "(amount_min_centavos IS NOT NULL AND amount_max_centavos IS NOT NULL "
+            "AND amount_min_centavos <= amount_max_centavos)",
+            name="amount_rule",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_key: Mapped[str] = mapped_column(String(8), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    collection_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    amount_min_centavos: Mapped[int | None] = mapped_column(BigInteger)
+    amount_max_centavos: Mapped[int | None] = mapped_column(BigInteger)
+    amount_fixed_centavos: Mapped[int | None] = mapped_column(BigInteger)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    references: Mapped[list["BillerReference"]] = relationship(
+        order_by="BillerReference.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class BillerReference(Base):
+    __tablename__ = "biller_references"
+    __table_args__ = (
+        UniqueConstraint("biller_id", "position", name="uq_biller_references_position"),
+        CheckConstraint("position BETWEEN 1 AND 3", name="position"),
+        CheckConstraint("charset IN ('numeric','alphanumeric')", name="charset"),
+        CheckConstraint("min_length >= 1 AND min_length <= max_length", name="length"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    biller_id: Mapped[int] = mapped_column(ForeignKey("billers.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(60))
+    charset: Mapped[str] = mapped_column(String(16))
+    min_length: Mapped[int] = mapped_column(Integer)
+    max_length: Mapped[int] = mapped_column(Integer)
+    check_digit: Mapped[str] = mapped_column(String(16), default="none")
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+    __table_args__ = (CheckConstraint("role IN ('agent','supervisor')", name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="agent")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Transfer(Base):
+    """One balanced movement of money; immutable (database triggers refuse changes)."""
+
+    __tablename__ = "transfers"
+    __table_args__ = (
+        CheckConstraint("kind IN ('payment','opening','adjustment')", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    memo: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    entries: Mapped[list["Entry"]] = relationship(lazy="selectin")
+
+
+class Entry(Base):
+    __tablename__ = "entries"
+    __table_args__ = (CheckConstraint("amount_centavos <> 0", name="nonzero"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    transfer_id: Mapped[int] = mapped_column(ForeignKey("transfers.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    amount_centavos: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    __table_args__ = (
+        CheckConstraint("amount_centavos > 0", name="positive"),
+        CheckConstraint("channel IN ('phone','web','agent')", name="channel"),
+        Index("ix_payments_daily_limit", "account_id", "channel", "posted_at"),
+        Index("ix_payments_customer_posted", "customer_id", "posted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    folio: Mapped[str] = mapped_column(String(10), unique=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    biller_id: Mapped[int] = mapped_column(ForeignKey("billers.id"))
+    reference1: Mapped[str] = mapped_column(String(40))
+    reference2: Mapped[str | None] = mapped_column(String(40))
+    reference3: Mapped[str | None] = mapped_column(String(40))
+    amount_centavos: Mapped[int] = mapped_column(BigInteger)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    transfer_id: Mapped[int] = mapped_column(ForeignKey("transfers.id"), unique=True)
+    posted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    @property
+    def references(self) -> list[str]:
+        return [r for r in (self.reference1, self.reference2, self.reference3) if r is not None]
+
+
+class OutboxMessage(Base):
+    """A notification queued in the same transaction as what it announces."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending','sent')", name="status"),
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
+    recipient: Mapped[str] = mapped_column(String(254))
+    payload: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(8), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

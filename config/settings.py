@@ -1,0 +1,174 @@
+"""Typed settings with defaults, each read from one environment variable."""
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Callable, Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Banxico's Circular 1/2006 never allows more than five consecutive failed
+# access attempts without an automatic block.
+MAX_FAILED_ATTEMPTS_CEILING = 5
+
+_DEV_PEPPER = "development-pepper-not-for-production"
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def _text(raw: str) -> str:
+    return raw
+
+
+def _integer(raw: str) -> int:
+    return int(raw.strip())
+
+
+def _boolean(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected true/false, got {raw!r}")
+
+
+def _pesos(raw: str) -> int:
+    # Limits are written in pesos by operators ("20000" or "20000.50") and kept
+    # as integer centavos; money never passes through a float.
+    from banking_core.money import parse_pesos
+
+    return parse_pesos(raw)
+
+
+def _read(env: Mapping[str, str], name: str, parse: Callable[[str], object], default):
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return parse(raw)
+    except (ValueError, ArithmeticError) as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    environment: str = "development"
+    instance_path: Path = PROJECT_ROOT / "instance"
+    database_url: str = ""
+    redis_url: str = ""
+    twilio_auth_token: str = ""
+    public_base_url: str = "http://127.0.0.1:5000"
+    secret_key: str = "development-secret-key"
+    nip_pepper: str = _DEV_PEPPER
+    argon2_time_cost: int = 2
+    argon2_memory_kib: int = 19 * 1024
+    max_failed_attempts: int = 3
+    bank_timezone: str = "America/Mexico_City"
+    clabe_bank_code: str = "999"
+    clabe_plaza_code: str = "180"
+    daily_limit_phone: int = 2_000_000
+    daily_limit_web: int = 5_000_000
+    daily_limit_agent: int = 2_000_000
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_from: str = "Línea Directa <notificaciones@lineadirecta.example>"
+    log_format: str = "console"
+    log_level: str = "INFO"
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.instance_path / "outbox"
+
+    def daily_limit(self, channel: str) -> int:
+        return {
+            "phone": self.daily_limit_phone,
+            "web": self.daily_limit_web,
+            "agent": self.daily_limit_agent,
+        }[channel]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Settings":
+        env = os.environ if env is None else env
+        environment = _read(env, "IVR_ENV", _text, "development")
+        instance_path = Path(_read(env, "IVR_INSTANCE_PATH", _text, str(cls.instance_path)))
+        values = dict(
+            environment=environment,
+            instance_path=instance_path,
+            database_url=_read(
+                env, "DATABASE_URL", _text, f"sqlite:///{instance_path / 'linea_directa.db'}"
+            ),
+            redis_url=_read(env, "REDIS_URL", _text, ""),
+            twilio_auth_token=_read(env, "TWILIO_AUTH_TOKEN", _text, ""),
+            public_base_url=_read(env, "PUBLIC_BASE_URL", _text, cls.public_base_url).rstrip("/"),
+            secret_key=_read(env, "SECRET_KEY", _text, cls.secret_key),
+            nip_pepper=_read(env, "NIP_PEPPER", _text, _DEV_PEPPER),
+            argon2_time_cost=_read(env, "ARGON2_TIME_COST", _integer, cls.argon2_time_cost),
+            argon2_memory_kib=_read(env, "ARGON2_MEMORY_KIB", _integer, cls.argon2_memory_kib),
+            max_failed_attempts=_read(
+                env, "MAX_FAILED_ATTEMPTS", _integer, cls.max_failed_attempts
+            ),
+            bank_timezone=_read(env, "BANK_TIMEZONE", _text, cls.bank_timezone),
+            clabe_bank_code=_read(env, "CLABE_BANK_CODE", _text, cls.clabe_bank_code),
+            clabe_plaza_code=_read(env, "CLABE_PLAZA_CODE", _text, cls.clabe_plaza_code),
+            daily_limit_phone=_read(env, "DAILY_LIMIT_PHONE", _pesos, cls.daily_limit_phone),
+            daily_limit_web=_read(env, "DAILY_LIMIT_WEB", _pesos, cls.daily_limit_web),
+            daily_limit_agent=_read(env, "DAILY_LIMIT_AGENT", _pesos, cls.daily_limit_agent),
+            smtp_host=_read(env, "SMTP_HOST", _text, ""),
+            smtp_port=_read(env, "SMTP_PORT", _integer, cls.smtp_port),
+            smtp_username=_read(env, "SMTP_USERNAME", _text, ""),
+            smtp_password=_read(env, "SMTP_PASSWORD", _text, ""),
+            smtp_starttls=_read(env, "SMTP_STARTTLS", _boolean, False),
+            mail_from=_read(env, "MAIL_FROM", _text, cls.mail_from),
+            log_format=_read(
+                env, "LOG_FORMAT", _text, "json" if environment == "production" else "console"
+            ),
+            log_level=_read(env, "LOG_LEVEL", _text, "INFO").upper(),
+        )
+        values.update(overrides)
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if self.environment not in {"development", "test", "production"}:
+            raise ConfigError("IVR_ENV: must be development, test or production")
+        if not 1 <= self.max_failed_attempts <= MAX_FAILED_ATTEMPTS_CEILING:
+            raise ConfigError(
+                "MAX_FAILED_ATTEMPTS: must be between 1 and "
+                f"{MAX_FAILED_ATTEMPTS_CEILING} (Banxico Circular 1/2006)"
+            )
+        if self.argon2_time_cost < 1 or self.argon2_memory_kib < 8:
+            raise ConfigError("ARGON2_TIME_COST / ARGON2_MEMORY_KIB: too small")
+        for name, code in (("CLABE_BANK_CODE", self.clabe_bank_code),
+                           ("CLABE_PLAZA_CODE", self.clabe_plaza_code)):
+            if len(code) != 3 or not code.isdigit():
+                raise ConfigError(f"{name}: must be exactly 3 digits")
+        if self.log_format not in {"json", "console"}:
+            raise ConfigError("LOG_FORMAT: must be json or console")
+        for channel in ("phone", "web", "agent"):
+            if self.daily_limit(channel) <= 0:
+                raise ConfigError(f"DAILY_LIMIT_{channel.upper()}: must be positive")
+        if self.is_production:
+            if self.nip_pepper == _DEV_PEPPER or len(self.nip_pepper) < 32:
+                raise ConfigError("NIP_PEPPER: set a random secret of at least 32 characters")
+            if self.secret_key == Settings.secret_key:
+                raise ConfigError("SECRET_KEY: set a random secret in production")
+            if not self.twilio_auth_token:
+                raise ConfigError("TWILIO_AUTH_TOKEN: required in production")
+        try:
+            from zoneinfo import ZoneInfo
+
+            ZoneInfo(self.bank_timezone)
+        except Exception:
+            raise ConfigError(f"BANK_TIMEZONE: unknown time zone {self.bank_timezone!r}") from None

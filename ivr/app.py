@@ -1,0 +1,41 @@
+"""The application factory: everything is built here, nothing at import time."""
+from __future__ import annotations
+
+from flask import Flask
+
+from banking_core.bank import Bank, build_bank
+from config import Settings
+from config.logging import configure_logging
+
+
+def create_app(settings: Settings | None = None, *, bank: Bank | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    configure_logging(settings)
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.is_production,
+        MAX_CONTENT_LENGTH=64 * 1024,  # no form here needs more; refuse floods early
+    )
+    app.extensions["settings"] = settings
+    app.extensions["bank"] = bank or build_bank(settings)
+
+    from ivr import site
+    app.register_blueprint(site.bp)
+
+    from ivr.commands import bank_cli, db_cli, notify_cli, serve_command
+    app.cli.add_command(db_cli)
+    app.cli.add_command(bank_cli)
+    app.cli.add_command(notify_cli)
+    app.cli.add_command(serve_command)
+    return app
+
+
+def get_bank(app: Flask) -> Bank:
+    return app.extensions["bank"]
+
+
+def get_settings(app: Flask) -> Settings:
+    return app.extensions["settings"]

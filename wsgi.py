@@ -1,0 +1,2 @@
+from ivr.app import create_app
+app = create_app()
