@@ -43,10 +43,11 @@ def post_transfer(session, *, kind: str, memo: str, legs: list[tuple[int, int]],
 
 def account_balance(session, account_id: int) -> int:
     """The balance as the ledger says it: the sum of the account's entries."""
-    return session.execute(
+    # PostgreSQL sums BIGINTs as NUMERIC; the ledger's unit is the integer centavo.
+    return int(session.execute(
         select(func.coalesce(func.sum(Entry.amount_centavos), 0))
         .where(Entry.account_id == account_id)
-    ).scalar_one()
+    ).scalar_one())
 
 
 @dataclasses.dataclass
@@ -78,7 +79,7 @@ def verify(session) -> VerifyReport:
     report.payments = session.scalar(select(func.count()).select_from(Payment))
     report.accounts = session.scalar(select(func.count()).select_from(Account))
 
-    total = session.scalar(select(func.coalesce(func.sum(Entry.amount_centavos), 0)))
+    total = int(session.scalar(select(func.coalesce(func.sum(Entry.amount_centavos), 0))))
     if total != 0:
         problems.append(f"the entries of the whole bank sum to {total} centavos, not 0")
 
@@ -92,11 +93,11 @@ def verify(session) -> VerifyReport:
         .order_by(Transfer.id)
     ).all()
     for transfer_id, amount, count in unbalanced:
-        problems.append(f"transfer {transfer_id} has {count} entries summing to {amount}")
+        problems.append(f"transfer {transfer_id} has {count} entries summing to {int(amount)}")
 
-    sums = dict(session.execute(
+    sums = {account_id: int(amount) for account_id, amount in session.execute(
         select(Entry.account_id, func.sum(Entry.amount_centavos)).group_by(Entry.account_id)
-    ).all())
+    )}
     for account in session.execute(
         select(Account.id, Account.number, Account.kind, Account.balance_centavos)
         .order_by(Account.id)

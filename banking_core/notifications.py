@@ -107,7 +107,8 @@ class DeliveryResult:
 
 
 def backoff(attempts: int) -> dt.timedelta:
-    return min(dt.timedelta(seconds=30 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+    exponent = min(max(attempts - 1, 0), 20)  # 2**20 * 30 s is already far past the cap
+    return min(dt.timedelta(seconds=30 * 2 ** exponent), MAX_BACKOFF)
 
 
 def deliver_due(bank, sender: MailSender, *, mail_from: str, limit: int = 100) -> DeliveryResult:

@@ -131,13 +131,13 @@ def _post_once(bank, principal, *, channel, account_id, service_key, references,
             )
         now = bank.clock()
         limit = _daily_limit(account, channel, bank.policy)
-        spent = session.execute(
+        spent = int(session.execute(
             select(func.coalesce(func.sum(Payment.amount_centavos), 0)).where(
                 Payment.account_id == account.id,
                 Payment.channel == channel,
                 Payment.posted_at >= bank.policy.start_of_local_day(now),
             )
-        ).scalar_one()
+        ).scalar_one())
         if spent + amount_centavos > limit:
             raise errors.OverDailyLimit(
                 f"over the daily limit of {format_mxn(limit)} for this channel",

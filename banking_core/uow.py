@@ -16,7 +16,8 @@ class UnitOfWork:
         return self
 
     def __exit__(self, *exc_info) -> None:
-        self.session.rollback()
+        # close() rolls back whatever was not committed, like rollback() would,
+        # but leaves objects already read usable (rollback() expires them).
         self.session.close()
 
     def commit(self) -> None:

@@ -1,0 +1,26 @@
+import uuid
+
+
+def ana(bank):
+    return bank.authenticate(method="access_key", identifier="10000001", nip="1357")
+
+
+def carlos(bank):
+    return bank.authenticate(method="access_key", identifier="10000002", nip="2580")
+
+
+def account_id(bank, principal, last4):
+    return bank.find_account_by_last4(principal, last4).id
+
+
+def pay(bank, principal, *, last4="5671", service_key="1411", references=("9876543217",),
+        amount=65000, channel="phone", key=None, **extra):
+    return bank.post_payment(
+        principal, channel=channel, account_id=account_id(bank, principal, last4),
+        service_key=service_key, references=list(references), amount_centavos=amount,
+        idempotency_key=key or f"test-{uuid.uuid4().hex}", **extra,
+    )
+
+
+def balance(bank, principal, last4):
+    return bank.find_account_by_last4(principal, last4).balance_centavos

@@ -1,0 +1,47 @@
+import pytest
+
+from config import ConfigError, Settings
+
+
+def test_defaults_need_nothing_installed(tmp_path):
+    settings = Settings.from_env({"IVR_INSTANCE_PATH": str(tmp_path)})
+    assert settings.database_url == f"sqlite:///{tmp_path / 'linea_directa.db'}"
+    assert settings.redis_url == ""
+    assert settings.max_failed_attempts == 3
+    assert settings.log_format == "console"
+
+
+def test_values_are_typed():
+    settings = Settings.from_env({
+        "MAX_FAILED_ATTEMPTS": "5", "SMTP_PORT": "2525", "SMTP_STARTTLS": "yes",
+        "DAILY_LIMIT_PHONE": "15000.50", "PUBLIC_BASE_URL": "https://ivr.example/",
+    })
+    assert settings.max_failed_attempts == 5
+    assert settings.smtp_port == 2525 and settings.smtp_starttls is True
+    assert settings.daily_limit("phone") == 1_500_050
+    assert settings.public_base_url == "https://ivr.example"
+
+
+@pytest.mark.parametrize("value", ["6", "0", "-1"])
+def test_the_block_threshold_never_exceeds_five(value):
+    with pytest.raises(ConfigError, match="MAX_FAILED_ATTEMPTS"):
+        Settings.from_env({"MAX_FAILED_ATTEMPTS": value})
+
+
+@pytest.mark.parametrize("name, value", [
+    ("SMTP_PORT", "twenty"), ("SMTP_STARTTLS", "maybe"), ("DAILY_LIMIT_WEB", "1.234"),
+    ("BANK_TIMEZONE", "Mars/Olympus"), ("LOG_FORMAT", "xml"), ("CLABE_BANK_CODE", "12"),
+])
+def test_a_malformed_setting_names_its_variable(name, value):
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env({name: value})
+
+
+def test_production_refuses_development_secrets():
+    with pytest.raises(ConfigError, match="NIP_PEPPER"):
+        Settings.from_env({"IVR_ENV": "production"})
+    ok = Settings.from_env({
+        "IVR_ENV": "production", "NIP_PEPPER": "x" * 40, "SECRET_KEY": "s" * 40,
+        "TWILIO_AUTH_TOKEN": "t" * 32,
+    })
+    assert ok.is_production and ok.log_format == "json"
