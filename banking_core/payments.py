@@ -24,7 +24,7 @@ from banking_core import errors
 from banking_core.billers import load_service
 from banking_core.folios import new_folio
 from banking_core.models import (
-    Account, Biller, CHANNELS, Customer, Entry, OutboxMessage, Payment, Transfer,
+    Account, Agent, Biller, CHANNELS, Customer, Entry, OutboxMessage, Payment, Transfer,
 )
 from banking_core.money import format_mxn
 from banking_core.views import Principal, Receipt
@@ -110,6 +110,9 @@ def _post_once(bank, principal, *, channel, account_id, service_key, references,
             return replay
 
         service.require_active()
+        if agent_id is not None and not session.scalar(
+                select(Agent.active).where(Agent.id == agent_id)):
+            raise errors.InvalidRequest("unknown or inactive agent")
         refs = service.check_references(refs)
         service.check_amount(amount_centavos)
 

@@ -92,7 +92,8 @@ def client(index, url, accounts, start, warmup, seconds, barrier, results, profi
     bank = make_bank(url, pool_size=1)
     try:
         bank.find_service(SERVICE_KEY)  # opens the connection before the clock starts
-        barrier.wait(timeout=120)
+        barrier.wait(timeout=120)  # everyone is ready ...
+        barrier.wait(timeout=120)  # ... and the parent has set the start time
         begin = start.value + warmup
         end = begin + seconds
         profiler = None
@@ -144,8 +145,9 @@ def run_payments(url, accounts, args):
     for p in procs:
         p.start()
     try:
+        barrier.wait(timeout=120)  # every client has imported and connected
         # CLOCK_MONOTONIC is system-wide on Linux, so one start time serves all.
-        start.value = time.monotonic() + 0.2
+        start.value = time.monotonic()
         barrier.wait(timeout=120)
         out = [results.get(timeout=args.warmup + args.seconds + 120) for _ in procs]
         for p in procs:

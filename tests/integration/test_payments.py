@@ -172,6 +172,7 @@ def test_water_takes_two_references_and_the_alphanumeric_service_its_letters(dem
     (dict(channel="fax"), "unknown channel"),
     (dict(idempotency_key="short"), "idempotency key"),
     (dict(channel="agent"), "agent's id"),
+    (dict(channel="agent", agent_id=999), "unknown or inactive agent"),
 ])
 def test_malformed_requests_are_refused(demo, request_changes, message):
     customer = ana(demo)
@@ -193,3 +194,21 @@ def test_ledger_rows_cannot_be_changed_or_deleted(demo, engine):
             with engine.begin() as conn:
                 conn.execute(text(statement))
     assert demo.verify().ok
+
+
+def test_concurrent_twins_on_sqlite_post_once(demo, database_url):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    customer = ana(demo)
+    barrier = threading.Barrier(8)
+
+    def twin(_):
+        barrier.wait()
+        return pay(demo, customer, key="sqlite-twin-key-1")
+
+    with ThreadPoolExecutor(8) as pool:
+        receipts = list(pool.map(twin, range(8)))
+    assert len({r.folio for r in receipts}) == 1
+    assert sum(not r.replayed for r in receipts) == 1
+    assert balance(demo, customer, "5671") == 2_500_000 - 65000
