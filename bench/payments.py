@@ -13,9 +13,11 @@ error or Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import collections
 import logging
 import multiprocessing as mp
 import os
+import queue
 import re
 import shlex
 import subprocess
@@ -41,17 +43,22 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 POLICY = BankPolicy(daily_limits={"phone": 10**14, "web": 10**14, "agent": 10**14})
 
 
+def quiet_logs() -> None:
+    # Only warnings: a log line per payment would time the terminal, not the bank.
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+
+
 def make_bank(url: str, pool_size: int) -> Bank:
-    # The engine keeps make_engine's production defaults (pool_pre_ping included)
-    # apart from the pool size, so we time the path the IVR really takes.
+    # make_engine's production defaults (pool_pre_ping included) are kept apart
+    # from the pool size, so we time the path the IVR really takes.
     engine = make_engine(url, pool_size=pool_size, max_overflow=0)
     # Argon2 is not on the payment path; cheap parameters keep setup fast.
     hasher = SecretHasher(pepper="bench-pepper-0123456789abcdef", time_cost=1, memory_kib=64)
     return Bank(session_factory=make_session_factory(engine), hasher=hasher, policy=POLICY)
 
 
-def admin_sql(admin_url: str, *statements: str) -> None:
-    engine = make_engine(admin_url, isolation_level="AUTOCOMMIT", pool_size=1)
+def admin_sql(url: str, *statements: str) -> None:
+    engine = make_engine(url, isolation_level="AUTOCOMMIT", pool_size=1)
     try:
         with engine.connect() as conn:
             for statement in statements:
@@ -63,9 +70,10 @@ def admin_sql(admin_url: str, *statements: str) -> None:
 def load_accounts(bank: Bank, count: int) -> list[tuple]:
     """One biller, `count` customers with one well-funded cheques account each;
     returns (principal, account_id) per customer."""
-    bank_file = BankFile.model_validate({
+    load_bank_file(bank, BankFile.model_validate({
         "billers": [{
-            "service_key": SERVICE_KEY, "name": "Bench Internet", "amount": {"min": 1, "max": 50000},
+            "service_key": SERVICE_KEY, "name": "Bench Internet",
+            "amount": {"min": 1, "max": 50000},
             "references": [{"label": "Cliente", "charset": "numeric", "length": 10,
                             "check_digit": "luhn"}],
         }],
@@ -73,8 +81,7 @@ def load_accounts(bank: Bank, count: int) -> list[tuple]:
             "name": f"Cliente {i}", "email": f"cliente{i}@bench.example",
             "accounts": [{"number": f"{i:010d}", "kind": "cheques", "balance": 10**9}],
         } for i in range(1, count + 1)],
-    })
-    load_bank_file(bank, bank_file)
+    }))
     with bank.unit_of_work() as uow:
         customer_ids = uow.session.scalars(text("SELECT id FROM customers ORDER BY id")).all()
     pairs = []
@@ -87,25 +94,17 @@ def load_accounts(bank: Bank, count: int) -> list[tuple]:
 
 def client(index, url, accounts, start, warmup, seconds, barrier, results, profile):
     """One client process: warm up, then post payments back to back for `seconds`."""
-    # Only warnings: a log line per payment would time the terminal, not the bank.
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    quiet_logs()
     bank = make_bank(url, pool_size=1)
     try:
         bank.find_service(SERVICE_KEY)  # opens the connection before the clock starts
-        barrier.wait(timeout=120)  # everyone is ready ...
+        barrier.wait(timeout=120)  # every client is ready ...
         barrier.wait(timeout=120)  # ... and the parent has set the start time
-        begin = start.value + warmup
-        end = begin + seconds
-        profiler = None
-        if profile and index == 0:
-            import cProfile
-            profiler = cProfile.Profile()
+        begin, end = start.value + warmup, start.value + warmup + seconds
+        profiler = __import__("cProfile").Profile() if profile and index == 0 else None
         posted = measured = n = 0
-        latencies, errors = [], {}
-        while True:
-            t0 = time.monotonic()
-            if t0 >= end:
-                break
+        latencies, errors = [], collections.Counter()
+        while (t0 := time.monotonic()) < end:
             principal, account_id = accounts[n % len(accounts)]
             n += 1
             if profiler and t0 >= begin:
@@ -114,9 +113,8 @@ def client(index, url, accounts, start, warmup, seconds, barrier, results, profi
                 bank.post_payment(principal, channel="phone", account_id=account_id,
                                   service_key=SERVICE_KEY, references=[REFERENCE],
                                   amount_centavos=AMOUNT, idempotency_key=str(uuid.uuid4()))
-            except Exception as exc:  # noqa: BLE001 - every failure is counted, none stops the run
-                key = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
-                errors[key] = errors.get(key, 0) + 1
+            except Exception as exc:  # noqa: BLE001 - every failure is counted, none stops us
+                errors[f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"] += 1
                 continue
             finally:
                 if profiler:
@@ -128,7 +126,7 @@ def client(index, url, accounts, start, warmup, seconds, barrier, results, profi
                 latencies.append(t1 - t0)
         if profiler:
             profiler.dump_stats(profile)
-        results.put((index, posted, measured, latencies, errors))
+        results.put((posted, measured, latencies, errors))
     except KeyboardInterrupt:
         pass
     finally:
@@ -149,7 +147,13 @@ def run_payments(url, accounts, args):
         # CLOCK_MONOTONIC is system-wide on Linux, so one start time serves all.
         start.value = time.monotonic()
         barrier.wait(timeout=120)
-        out = [results.get(timeout=args.warmup + args.seconds + 120) for _ in procs]
+        out, deadline = [], time.monotonic() + args.warmup + args.seconds + 120
+        while len(out) < len(procs):
+            try:
+                out.append(results.get(timeout=1))
+            except queue.Empty:
+                if time.monotonic() > deadline or any(p.exitcode for p in procs):
+                    raise RuntimeError("a client process died or hung (traceback above)")
         for p in procs:
             p.join(timeout=30)
         return out
@@ -163,7 +167,8 @@ def pgbench(admin, db, args, *options) -> str:
     cmd = ["pgbench", "-h", admin.host, "-p", str(admin.port or 5432),
            "-U", admin.username or "postgres", *options, db]
     env = dict(os.environ, **({"PGPASSWORD": admin.password} if admin.password else {}))
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=args.seconds + 600)
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env,
+                          timeout=args.seconds + 600)
     if done.returncode != 0:
         raise RuntimeError(f"{shlex.join(cmd)} failed:\n{done.stdout}{done.stderr}")
     return done.stdout + done.stderr
@@ -171,10 +176,9 @@ def pgbench(admin, db, args, *options) -> str:
 
 def run_pgbench(admin, db, args) -> tuple[float, str]:
     pgbench(admin, db, args, "-i", "-s", str(args.scale), "-q")
-    c = str(args.clients)
-    # A short unmeasured run first, as our clients get their warm-up.
-    pgbench(admin, db, args, "-b", "tpcb-like", "-c", c, "-j", c, "-T", str(max(1, round(args.warmup))), "-n")
-    out = pgbench(admin, db, args, "-b", "tpcb-like", "-c", c, "-j", c, "-T", str(args.seconds), "-n")
+    run = ["-b", "tpcb-like", "-c", str(args.clients), "-j", str(args.clients), "-n", "-T"]
+    pgbench(admin, db, args, *run, str(max(1, round(args.warmup))))  # its warm-up, unmeasured
+    out = pgbench(admin, db, args, *run, str(args.seconds))
     tps = re.search(r"tps = ([\d.]+) \(without initial connection time\)", out)
     latency = re.search(r"latency average = ([\d.]+) ms", out)
     if not tps:
@@ -182,8 +186,9 @@ def run_pgbench(admin, db, args) -> tuple[float, str]:
     return float(tps.group(1)), latency.group(1) if latency else "?"
 
 
-def percentile(sorted_values, q) -> float:
-    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))] if sorted_values else float("nan")
+def ms_at(sorted_seconds, q) -> float:
+    return 1000 * sorted_seconds[min(len(sorted_seconds) - 1, int(q * len(sorted_seconds)))] \
+        if sorted_seconds else float("nan")
 
 
 def main(argv=None) -> int:
@@ -201,72 +206,68 @@ def main(argv=None) -> int:
     admin = make_url(args.postgres_url)
     if admin.host not in LOOPBACK:
         parser.error("the benchmark only runs against a server on 127.0.0.1")
-    if args.clients < 1 or args.seconds < 1 or args.accounts_per_client < 1:
+    if min(args.clients, args.seconds, args.accounts_per_client) < 1:
         parser.error("--clients, --seconds and --accounts-per-client must be positive")
 
     suffix = uuid.uuid4().hex[:10]
     bank_db, pg_db = f"ivr_bench_pay_{suffix}", f"ivr_bench_pgbench_{suffix}"
-    admin_url = args.postgres_url
     bank_url = admin.set(drivername="postgresql+psycopg", database=bank_db) \
         .render_as_string(hide_password=False)
     created = []
     try:
         for db in (bank_db, pg_db):
-            admin_sql(admin_url, f'CREATE DATABASE "{db}"')
+            admin_sql(args.postgres_url, f'CREATE DATABASE "{db}"')
             created.append(db)
         migrate.upgrade(bank_url)
+        quiet_logs()
         bank = make_bank(bank_url, pool_size=2)
-        structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
         accounts = load_accounts(bank, args.clients * args.accounts_per_client)
         # pgbench -i ends with VACUUM ANALYZE; give our tables the same start.
         admin_sql(bank_url, "VACUUM ANALYZE", "CHECKPOINT")
 
+        load_before = os.getloadavg()[0]
         print(f"posting payments: {args.clients} clients, {args.warmup:g} s warm-up + "
               f"{args.seconds} s ...", flush=True)
         results = run_payments(bank_url, accounts, args)
-        posted = sum(r[1] for r in results)
-        measured = sum(r[2] for r in results)
-        latencies = sorted(x for r in results for x in r[3])
-        errors = {}
-        for r in results:
-            for key, n in r[4].items():
-                errors[key] = errors.get(key, 0) + n
+        posted, measured = sum(r[0] for r in results), sum(r[1] for r in results)
+        latencies = sorted(x for r in results for x in r[2])
+        errors = sum((r[3] for r in results), collections.Counter())
         report = bank.verify()
         bank.session_factory.kw["bind"].dispose()
 
-        admin_sql(admin_url, "CHECKPOINT")
+        admin_sql(args.postgres_url, "CHECKPOINT")
         print(f"running pgbench: scale {args.scale}, {args.clients} clients ...", flush=True)
         tps, pg_latency = run_pgbench(admin, pg_db, args)
 
         ours = measured / args.seconds
         ratio = ours / tps if tps else float("nan")
-        print()
-        print(f"clients                 {args.clients} (processes), "
-              f"{args.accounts_per_client} accounts each, all paying service {SERVICE_KEY}")
-        print(f"duration                {args.seconds} s measured after {args.warmup:g} s warm-up")
-        print(f"payments/s              {ours:.1f}  ({measured} payments in the window)")
-        print(f"payment latency         p50 {percentile(latencies, 0.50) * 1000:.2f} ms, "
-              f"p99 {percentile(latencies, 0.99) * 1000:.2f} ms")
-        print(f"errors                  {sum(errors.values())}")
-        for key, n in sorted(errors.items(), key=lambda kv: -kv[1]):
-            print(f"    {n} x {key}")
-        print(f"pgbench tpcb-like tps   {tps:.1f}  (scale {args.scale}, -c {args.clients} "
-              f"-j {args.clients}, latency average {pg_latency} ms)")
-        print(f"ratio                   {ratio:.3f}  (target >= 0.5: "
-              f"{'MET' if ratio >= 0.5 else 'NOT MET'})")
-        print(f"ledger                  {'verified' if report.ok else 'BROKEN'}: {report.summary()}")
         same = report.payments == posted
-        print(f"payments in database    {report.payments}, clients counted {posted} "
-              f"(warm-up included): {'match' if same else 'MISMATCH'}")
-        print(f"reproduce               cd {os.getcwd()} && "
-              f"{shlex.join([os.path.relpath(sys.executable), *sys.argv])}")
+        command = shlex.join([os.path.relpath(sys.executable), *sys.argv])
+        print(f"""
+clients                 {args.clients} processes, {args.accounts_per_client} accounts each, \
+all paying service {SERVICE_KEY}
+duration                {args.seconds} s measured after {args.warmup:g} s warm-up \
+(1-min load average before: {load_before:.2f} on {os.cpu_count()} CPUs)
+payments/s              {ours:.1f}  ({measured} payments in the window)
+payment latency         p50 {ms_at(latencies, 0.50):.2f} ms, p99 {ms_at(latencies, 0.99):.2f} ms
+errors                  {sum(errors.values())}""")
+        for key, n in errors.most_common():
+            print(f"    {n} x {key}")
+        print(f"""\
+pgbench tpcb-like tps   {tps:.1f}  (scale {args.scale}, -c {args.clients} -j {args.clients}, \
+latency average {pg_latency} ms)
+ratio                   {ratio:.3f}  (target >= 0.5: {'MET' if ratio >= 0.5 else 'NOT MET'})
+ledger                  {'verified' if report.ok else 'BROKEN'}: {report.summary()}
+payments in database    {report.payments}, clients counted {posted} (warm-up included): \
+{'match' if same else 'MISMATCH'}
+reproduce               cd {os.getcwd()} && {command}""")
         return 0 if report.ok and same and not errors else 1
     except KeyboardInterrupt:
         print("\ninterrupted; dropping the bench databases", file=sys.stderr)
         return 130
     finally:
         for db in created:
-            admin_sql(admin_url, f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+            admin_sql(args.postgres_url, f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
