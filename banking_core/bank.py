@@ -18,6 +18,7 @@ class Bank:
     def __init__(self, *, session_factory: sessionmaker, hasher: SecretHasher,
                  policy: BankPolicy | None = None, clock: Clock = utc_now, log=None):
         self.session_factory = session_factory
+        self.engine = session_factory.kw["bind"]
         self.hasher = hasher
         self.policy = policy or BankPolicy()
         self.clock = clock
