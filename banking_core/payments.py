@@ -12,7 +12,6 @@ the unique index and, retried, finds it.
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import time
@@ -82,7 +81,7 @@ def post_payment(bank, principal: Principal, *, channel: str, account_id: int, s
 
 def _post_once(bank, principal, *, channel, account_id, service_key, references,
                amount_centavos, idempotency_key, agent_id) -> Receipt:
-    with _payment_connection(bank) as connection:
+    with posting.connection(bank.engine) as connection:
         service = load_service(connection, service_key)
         fingerprint = request_hash(
             customer_id=principal.customer_id, channel=channel, account_id=account_id,
@@ -131,20 +130,6 @@ def _post_once(bank, principal, *, channel, account_id, service_key, references,
         references=checked, account_last4=result.account_last4,
         customer_id=principal.customer_id, agent_id=agent_id,
     )
-
-
-@contextlib.contextmanager
-def _payment_connection(bank):
-    """On PostgreSQL the posting is one function call, atomic by itself: run in
-    autocommit and save the BEGIN and COMMIT round trips (a payment's cost is
-    mostly round trips). Elsewhere, one explicit transaction (SQLite's BEGIN
-    IMMEDIATE takes the write lock before the first read)."""
-    if bank.engine.dialect.name == "postgresql":
-        with bank.engine.connect() as connection:
-            yield connection.execution_options(isolation_level="AUTOCOMMIT")
-    else:
-        with bank.engine.begin() as connection:
-            yield connection
 
 
 def _check(connection, service, references, amount_centavos, agent_id):

@@ -6,7 +6,7 @@ import shutil
 import pytest
 from sqlalchemy import text
 
-from banking_core import loader, migrate
+from banking_core import loader, migrate, posting
 from banking_core.bank import Bank
 from banking_core.db import make_engine, make_session_factory
 from banking_core.policy import BankPolicy
@@ -59,9 +59,12 @@ def postgres_database():
     services.drop_postgres_database(url)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request, tmp_path, sqlite_template):
-    """Each integration test runs on a fresh SQLite file and on real PostgreSQL."""
+@pytest.fixture(params=["sqlite", "postgres", "postgres-statements"])
+def database_url(request, tmp_path, sqlite_template, monkeypatch):
+    """Each integration test runs on a fresh SQLite file and on real PostgreSQL,
+    there once with each posting implementation (banking_core/posting.py)."""
+    if request.param == "postgres-statements":
+        monkeypatch.setattr(posting, "FUNCTION_ENABLED", False)
     if request.param == "sqlite":
         path = tmp_path / "bank.db"
         shutil.copy(sqlite_template, path)

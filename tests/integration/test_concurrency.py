@@ -12,10 +12,10 @@ from banking_core.loader_schema import BankFile
 from banking_core.models import Customer, Payment
 
 
-@pytest.fixture(params=["postgres"])
+@pytest.fixture(params=["postgres", "postgres-statements"])
 def database_url(request, postgres_database, database_url):
-    """Only PostgreSQL here: its row locks are what these tests are about (SQLite
-    serializes every writer anyway)."""
+    """Only PostgreSQL here, with each posting implementation: its row locks are
+    what these tests are about (SQLite serializes every writer anyway)."""
     return database_url
 
 
