@@ -23,6 +23,7 @@ class Bank:
         self.policy = policy or BankPolicy()
         self.clock = clock
         self.log = log or structlog.get_logger("banking_core")
+        self.services = billers.ServiceCache()
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)

@@ -9,7 +9,7 @@ from banking_core.models import Biller, BillerReference
 
 # One query for a service and its references: this runs on every payment.
 _SERVICE = (
-    select(Biller.id, Biller.service_key, Biller.name, Biller.active,
+    select(Biller.id, Biller.service_key, Biller.name, Biller.active, Biller.version,
            Biller.collection_account_id, Biller.amount_min_centavos,
            Biller.amount_max_centavos, Biller.amount_fixed_centavos,
            BillerReference.position, BillerReference.label, BillerReference.charset,
@@ -25,7 +25,7 @@ def _build(rows) -> Service:
     first = rows[0]
     return Service(
         id=first.id, service_key=first.service_key, name=first.name, active=first.active,
-        collection_account_id=first.collection_account_id,
+        collection_account_id=first.collection_account_id, version=first.version,
         references=tuple(
             ReferenceRule(position=r.position, label=r.label, charset=r.charset,
                           min_length=r.min_length, max_length=r.max_length,
@@ -52,6 +52,7 @@ def find_service(bank, service_key: str, *, include_inactive: bool = False) -> S
     asked for (an operator's listing still wants to see them)."""
     with bank.engine.connect() as connection:
         service = load_service(connection, service_key)
+    bank.services.put(service)
     return service if include_inactive else service.require_active()
 
 
@@ -63,3 +64,24 @@ def list_services(bank) -> list[Service]:
     for row in rows:
         grouped.setdefault(row.id, []).append(row)
     return [_build(group) for group in grouped.values()]
+
+
+class ServiceCache:
+    """Services as this process last read them, for the payment path.
+
+    Never trusted blindly: each posting checks, in its transaction, that the
+    cached version is still the database's (posting.py), and a refusal drawn
+    from the cache is confirmed against the database before it is believed.
+    """
+
+    def __init__(self):
+        self._by_key: dict[str, Service] = {}
+
+    def get(self, service_key: str) -> Service | None:
+        return self._by_key.get(service_key)
+
+    def put(self, service: Service) -> None:
+        self._by_key[service.service_key] = service
+
+    def evict(self, service_key: str) -> None:
+        self._by_key.pop(service_key, None)

@@ -97,6 +97,7 @@ class Service:
     collection_account_id: int
     references: tuple[ReferenceRule, ...]
     amount_rule: AmountRule
+    version: int = 1
 
     @property
     def has_alphanumeric_reference(self) -> bool:

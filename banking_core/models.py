@@ -149,6 +149,9 @@ class Biller(Base):
     amount_max_centavos: Mapped[int | None] = mapped_column(BigInteger)
     amount_fixed_centavos: Mapped[int | None] = mapped_column(BigInteger)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Bumped by database triggers on any change to the biller or its references
+    # (migration 0003): lets processes cache services and detect stale copies.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
     references: Mapped[list["BillerReference"]] = relationship(

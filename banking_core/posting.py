@@ -27,7 +27,7 @@ import json
 
 from sqlalchemy import func, insert, select, text, update
 
-from banking_core.models import Account, Customer, Entry, OutboxMessage, Payment, Transfer
+from banking_core.models import Account, Biller, Customer, Entry, OutboxMessage, Payment, Transfer
 
 CUSTOMER_KINDS = ("cheques", "ahorro", "nomina")
 
@@ -41,6 +41,7 @@ class PostingRequest:
     channel: str
     biller_id: int
     collection_account_id: int
+    biller_version: int
     references: tuple[str, ...]
     amount_centavos: int
     agent_id: int | None
@@ -57,7 +58,7 @@ class PostingRequest:
 @dataclasses.dataclass(frozen=True)
 class PostingResult:
     # posted | replayed | idempotency_conflict | account_not_owned |
-    # insufficient_funds | over_daily_limit
+    # insufficient_funds | over_daily_limit | stale_service
     outcome: str
     folio: str | None = None
     payment_id: int | None = None
@@ -104,7 +105,8 @@ _CALL = text("""
     FROM ledger_post_payment(
         :key, :request_hash, :customer_id, :account_id, :channel, :biller_id,
         :collection_account_id, :ref1, :ref2, :ref3, :amount, :agent_id, :folio,
-        :now, :day_start, :default_limit, :memo, CAST(:payload AS jsonb))
+        :now, :day_start, :default_limit, :memo, CAST(:payload AS jsonb),
+        :biller_version)
 """)
 
 
@@ -116,12 +118,17 @@ def _post_with_function(connection, r: PostingRequest) -> PostingResult:
         collection_account_id=r.collection_account_id, ref1=refs[0], ref2=refs[1],
         ref3=refs[2], amount=r.amount_centavos, agent_id=r.agent_id, folio=r.folio,
         now=r.now, day_start=r.day_start, default_limit=r.default_limit, memo=r.memo,
-        payload=json.dumps(r.payload),
+        payload=json.dumps(r.payload), biller_version=r.biller_version,
     )).one()
     return PostingResult(*row)
 
 
 def _post_with_statements(connection, r: PostingRequest) -> PostingResult:
+    current = connection.execute(
+        select(Biller.id).where(Biller.id == r.biller_id, Biller.version == r.biller_version)
+    ).one_or_none()
+    if current is None:
+        return PostingResult("stale_service")
     limit_column = {"phone": Account.limit_phone_centavos, "web": Account.limit_web_centavos,
                     "agent": Account.limit_agent_centavos}[r.channel]
     account = connection.execute(

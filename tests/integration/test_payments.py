@@ -212,3 +212,61 @@ def test_concurrent_twins_on_sqlite_post_once(demo, database_url):
     assert len({r.folio for r in receipts}) == 1
     assert sum(not r.replayed for r in receipts) == 1
     assert balance(demo, customer, "5671") == 2_500_000 - 65000
+
+
+def _set_biller(bank, service_key, **values):
+    from sqlalchemy import update as sql_update
+
+    from banking_core.models import Biller
+    with bank.unit_of_work() as uow:
+        uow.session.execute(sql_update(Biller).where(Biller.service_key == service_key)
+                            .values(**values))
+        uow.commit()
+
+
+def test_the_database_bumps_a_services_version_on_any_change(demo):
+    from sqlalchemy import update as sql_update
+
+    from banking_core.models import BillerReference
+    before = demo.find_service("1411", include_inactive=True).version
+    _set_biller(demo, "1411", name="Runtime WiFi")
+    renamed = demo.find_service("1411", include_inactive=True)
+    assert renamed.version == before + 1 and renamed.name == "Runtime WiFi"
+    with demo.unit_of_work() as uow:
+        uow.session.execute(sql_update(BillerReference)
+                            .where(BillerReference.biller_id == renamed.id)
+                            .values(check_digit="none"))
+        uow.commit()
+    assert demo.find_service("1411").version == before + 2
+
+
+def test_a_service_switched_off_after_being_cached_refuses_payments(demo):
+    customer = ana(demo)
+    pay(demo, customer, service_key="25", references=["123456789"])  # now cached
+    assert demo.services.get("25").active
+    _set_biller(demo, "25", active=False)
+    with pytest.raises(errors.ServiceInactive):
+        pay(demo, customer, service_key="25", references=["123456789"])
+    assert not demo.services.get("25").active  # the cache learnt it
+    _set_biller(demo, "25", active=True)
+    pay(demo, customer, service_key="25", references=["123456789"])  # and learns it back
+
+
+def test_a_rule_changed_after_caching_is_applied_at_once(demo):
+    from sqlalchemy import update as sql_update
+
+    from banking_core.models import BillerReference
+    customer = ana(demo)
+    pay(demo, customer)  # caches 1411 with its Luhn rule
+    with demo.unit_of_work() as uow:
+        uow.session.execute(sql_update(BillerReference)
+                            .where(BillerReference.biller_id == demo.services.get("1411").id)
+                            .values(check_digit="none"))
+        uow.commit()
+    # 9876543210 fails Luhn; valid under the new rule, it must be accepted now.
+    receipt = pay(demo, customer, references=["9876543210"])
+    assert receipt.references == ("9876543210",)
+    _set_biller(demo, "1411", amount_max_centavos=1000)
+    with pytest.raises(errors.AmountOutOfRange):
+        pay(demo, customer, amount=1001)
+    assert demo.verify().ok
