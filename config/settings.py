@@ -13,6 +13,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MAX_FAILED_ATTEMPTS_CEILING = 5
 
 _DEV_PEPPER = "development-pepper-not-for-production"
+_DEV_TWILIO_TOKEN = "development-twilio-token"
 
 
 class ConfigError(ValueError):
@@ -61,6 +62,9 @@ class Settings:
     database_url: str = ""
     redis_url: str = ""
     twilio_auth_token: str = ""
+    agent_queue: str = "ejecutivos"
+    ivr_language: str = "es-MX"
+    ivr_voice: str = ""  # empty: the prompt file's voice
     public_base_url: str = "http://127.0.0.1:5000"
     secret_key: str = "development-secret-key"
     nip_pepper: str = _DEV_PEPPER
@@ -109,7 +113,13 @@ class Settings:
                 env, "DATABASE_URL", _text, f"sqlite:///{instance_path / 'linea_directa.db'}"
             ),
             redis_url=_read(env, "REDIS_URL", _text, ""),
-            twilio_auth_token=_read(env, "TWILIO_AUTH_TOKEN", _text, ""),
+            # Outside production a fixed token lets local tools (tests, the
+            # softphone) sign requests; production must set the real one.
+            twilio_auth_token=_read(env, "TWILIO_AUTH_TOKEN", _text,
+                                    "" if environment == "production" else _DEV_TWILIO_TOKEN),
+            agent_queue=_read(env, "AGENT_QUEUE", _text, cls.agent_queue),
+            ivr_language=_read(env, "IVR_LANGUAGE", _text, cls.ivr_language),
+            ivr_voice=_read(env, "IVR_VOICE", _text, ""),
             public_base_url=_read(env, "PUBLIC_BASE_URL", _text, cls.public_base_url).rstrip("/"),
             secret_key=_read(env, "SECRET_KEY", _text, cls.secret_key),
             nip_pepper=_read(env, "NIP_PEPPER", _text, _DEV_PEPPER),

@@ -8,7 +8,8 @@ from config import Settings
 from config.logging import configure_logging
 
 
-def create_app(settings: Settings | None = None, *, bank: Bank | None = None) -> Flask:
+def create_app(settings: Settings | None = None, *, bank: Bank | None = None,
+               call_store=None) -> Flask:
     settings = settings or Settings.from_env()
     configure_logging(settings)
     app = Flask(__name__, instance_path=str(settings.instance_path))
@@ -22,8 +23,9 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     app.extensions["settings"] = settings
     app.extensions["bank"] = bank or build_bank(settings)
 
-    from ivr import site
+    from ivr import site, webhooks
     app.register_blueprint(site.bp)
+    webhooks.init_app(app, store=call_store)
 
     from ivr.commands import bank_cli, db_cli, notify_cli, serve_command
     app.cli.add_command(db_cli)

@@ -1,0 +1,197 @@
+"""The menu interpreter: given a call's state and an event, the next reply.
+
+Generic on purpose: it knows node types, never a particular menu. Nodes that
+need no input (say, action, branch) run at once, one after another, until one
+waits for the caller (menu, collect, confirm) or ends the call (transfer,
+hangup); everything said on the way goes inside the reply's <Gather>, so a
+caller who already knows the menu can key ahead.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+from ivr.menu_schema import Menu, Node
+from ivr.prompts import PromptCatalog
+from ivr.state import CallState, Sealer
+
+MAX_STEPS = 60  # nodes run in one turn; a loop in the data stops here, loudly
+
+
+@dataclasses.dataclass(frozen=True)
+class Event:
+    kind: str  # start | digits | no_input
+    digits: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Gather:
+    says: tuple[str, ...]
+    num_digits: int | None
+    finish_on_key: str
+    timeout: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Reply:
+    says: tuple[str, ...] = ()
+    gather: Gather | None = None
+    transfer: str | None = None  # the reason, when the call goes to an agent
+    hangup: bool = False
+
+
+@dataclasses.dataclass
+class Turn:
+    """What one turn accumulates while nodes run."""
+
+    says: list[str] = dataclasses.field(default_factory=list)
+    transient: dict = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    code: str
+    values: dict = dataclasses.field(default_factory=dict)
+
+
+Operation = Callable[["Context"], Outcome]
+
+
+@dataclasses.dataclass
+class Context:
+    """What an operation sees: the call, this turn's transient values, services."""
+
+    state: CallState
+    transient: dict
+    sealer: Sealer
+    services: object  # whatever the app wires in (the bank, the prompt catalog…)
+
+
+class MenuRuntimeError(RuntimeError):
+    pass
+
+
+class Interpreter:
+    def __init__(self, *, menu: Menu, prompts: PromptCatalog, operations: dict[str, Operation],
+                 sealer: Sealer, services: object = None):
+        self.menu, self.prompts, self.operations = menu, prompts, operations
+        self.sealer, self.services = sealer, services
+
+    # -- entry points ---------------------------------------------------------
+    def start(self, state: CallState) -> Reply:
+        return self._run(state, self.menu.start, Turn())
+
+    def handle(self, state: CallState, event: Event) -> Reply:
+        node = self.menu.node(state.node)
+        turn = Turn()
+        if event.kind == "no_input":
+            return self._failure(state, node, turn, "no_input")
+        digits = event.digits
+        if node.type in {"menu", "confirm"}:
+            if digits == "0":
+                return self._run(state, self.menu.agent, turn)
+            if digits == "*":
+                return self._ask(state, node, turn, attempt=state.attempts + 1)
+        if node.type == "menu":
+            option = node.options.get(digits)
+            if option is None:
+                return self._failure(state, node, turn, "invalid_option")
+            state.vars.update(option.set)
+            return self._run(state, option.goto, turn)
+        if node.type == "confirm":
+            if digits == "1":
+                return self._run(state, node.yes, turn)
+            if digits == "2":
+                return self._run(state, node.no, turn)
+            return self._failure(state, node, turn, "invalid_option")
+        if node.type == "collect":
+            if not self._digits_fit(state, node, digits):
+                return self._failure(state, node, turn, "invalid_option")
+            if node.secret == "transient":
+                turn.transient[node.store] = digits
+            elif node.secret == "encrypted":
+                state.sealed[node.store] = self.sealer.seal(digits)
+            else:
+                state.vars[node.store] = digits
+            return self._run(state, node.next, turn)
+        raise MenuRuntimeError(f"node {node.id!r} does not take input")
+
+    # -- running nodes --------------------------------------------------------
+    def _run(self, state: CallState, node_id: str, turn: Turn) -> Reply:
+        for _ in range(MAX_STEPS):
+            node = self.menu.node(node_id)
+            state.path = (state.path + [node.id])[-200:]
+            if node.takes_input:
+                state.node, state.attempts = node.id, 0
+                return self._ask(state, node, turn, attempt=1)
+            if node.type == "say":
+                turn.says.append(self._say(node.prompt, state))
+                node_id = node.next
+            elif node.type == "branch":
+                node_id = node.cases.get(str(state.vars.get(node.var, "")), node.default)
+            elif node.type == "action":
+                node_id = self._act(state, node, turn)
+            elif node.type == "transfer":
+                state.node = node.id
+                turn.says.append(self._say(node.prompt, state))
+                state.vars.setdefault("transfer_reason", node.reason)
+                return Reply(says=tuple(turn.says), transfer=node.reason)
+            elif node.type == "hangup":
+                state.node = node.id
+                turn.says.append(self._say(node.prompt, state))
+                return Reply(says=tuple(turn.says), hangup=True)
+        raise MenuRuntimeError(f"more than {MAX_STEPS} nodes without input from {node_id!r}")
+
+    def _act(self, state: CallState, node: Node, turn: Turn) -> str:
+        context = Context(state=state, transient=turn.transient, sealer=self.sealer,
+                          services=self.services)
+        outcome = self.operations[node.operation](context)
+        state.vars.update(outcome.values)
+        target = node.outcomes.get(outcome.code, node.outcomes.get("default"))
+        if target is None:
+            raise MenuRuntimeError(
+                f"node {node.id!r}: operation {node.operation!r} gave outcome "
+                f"{outcome.code!r}, which the menu does not handle")
+        return target
+
+    def _ask(self, state: CallState, node: Node, turn: Turn, *, attempt: int) -> Reply:
+        turn.says.append(self._say(node.prompt, state, attempt))
+        spec = node.digits
+        if node.type == "collect" and spec.length:
+            num_digits, finish = spec.length, ""
+        elif node.type == "collect":
+            num_digits, finish = None, "#"
+        else:
+            num_digits, finish = 1, ""
+        gather = Gather(says=tuple(turn.says), num_digits=num_digits, finish_on_key=finish,
+                        timeout=node.timeout or self.menu.timeout)
+        return Reply(gather=gather)
+
+    def _failure(self, state: CallState, node: Node, turn: Turn, prompt: str) -> Reply:
+        state.attempts += 1
+        limit = node.max_attempts or self.menu.max_attempts
+        if state.attempts >= limit:
+            state.vars["transfer_reason"] = "max_attempts"
+            return self._run(state, self.menu.on_max_attempts, turn)
+        turn.says.append(self._say(prompt, state))
+        # Tapered: the second try hears the shorter variant.
+        return self._ask(state, node, turn, attempt=state.attempts + 1)
+
+    def _say(self, key: str, state: CallState, attempt: int = 1) -> str:
+        return self.prompts.render(key, state.vars, attempt)
+
+    def _digits_fit(self, state: CallState, node: Node, digits: str) -> bool:
+        spec = node.digits
+        allowed = set("0123456789*") if spec.star_decimal else set("0123456789")
+        if not digits or not set(digits) <= allowed:
+            return False
+        if spec.length:
+            return len(digits) == spec.length
+        low, high = (self._bound(state, b) for b in (spec.min, spec.max))
+        return low <= len(digits) <= high
+
+    @staticmethod
+    def _bound(state: CallState, bound) -> int:
+        if isinstance(bound, int):
+            return bound
+        return int(state.vars.get(bound[1:], 0))

@@ -1,0 +1,179 @@
+"""The operations a menu's action nodes name: each calls the banking core and
+answers with an outcome code (the core's error codes, or `ok`) and the values
+later prompts read. Domain rules stay in the core; these only translate."""
+from __future__ import annotations
+
+import dataclasses
+
+from banking_core import errors
+from banking_core.money import format_mxn
+from banking_core.views import Principal
+from ivr.interpreter import Context, Outcome
+
+KIND_WORDS = {"cheques": "cheques", "ahorro": "ahorro", "nomina": "nómina"}
+PAYMENT_VARS = ("account_last4", "account_id", "service_key", "service_name",
+                "reference_position", "reference_label", "reference_min", "reference_max",
+                "reference_value", "reference_reason", "reference_count", "references",
+                "references_list", "amount", "amount_keyed", "amount_rule", "available",
+                "folio")
+
+
+@dataclasses.dataclass(frozen=True)
+class Services:
+    bank: object
+    prompts: object
+
+
+def _principal(ctx: Context) -> Principal:
+    p = ctx.state.principal
+    if p is None:
+        raise RuntimeError("operation needs a logged-in caller")
+    return Principal(customer_id=p["customer_id"], customer_name=p["customer_name"],
+                     method=p["method"], account_ids=frozenset(p["account_ids"]))
+
+
+def login(ctx: Context) -> Outcome:
+    bank = ctx.services.bank
+    identifier = ctx.sealer.open(ctx.state.sealed.pop("identifier", "")) or ""
+    method = ctx.state.vars.get("login_method", "")
+    try:
+        principal = bank.authenticate(method=method, identifier=identifier,
+                                      nip=ctx.transient.pop("nip", ""))
+    except errors.InvalidCredentials as exc:
+        remaining = exc.details.get("remaining")
+        return Outcome(exc.code, {"remaining": remaining if remaining is not None else ""})
+    except (errors.MalformedCredential, errors.CredentialBlocked) as exc:
+        return Outcome(exc.code)
+    ctx.state.principal = {
+        "customer_id": principal.customer_id, "customer_name": principal.customer_name,
+        "method": principal.method, "account_ids": sorted(principal.account_ids),
+    }
+    return Outcome("ok", {"customer_name": principal.customer_name.split()[0]})
+
+
+def read_balances(ctx: Context) -> Outcome:
+    services = ctx.services
+    lines = [
+        services.prompts.render("balance_line", {
+            "kind": KIND_WORDS.get(a.kind, a.kind), "last4": a.last4,
+            "balance": a.balance_centavos})
+        for a in services.bank.list_accounts(_principal(ctx))
+    ]
+    return Outcome("ok", {"balances": " ".join(lines)})
+
+
+def find_account(ctx: Context) -> Outcome:
+    try:
+        account = ctx.services.bank.find_account_by_last4(
+            _principal(ctx), ctx.state.vars.get("account_last4", ""))
+    except (errors.UnknownAccount, errors.AmbiguousAccount) as exc:
+        return Outcome(exc.code)
+    return Outcome("ok", {"account_id": account.id})
+
+
+def find_service(ctx: Context) -> Outcome:
+    key = ctx.state.vars.get("service_key", "")
+    try:
+        service = ctx.services.bank.find_service(key)
+    except (errors.UnknownService, errors.ServiceInactive) as exc:
+        return Outcome(exc.code, {"service_key": exc.details.get("service_key", key)})
+    if service.has_alphanumeric_reference:
+        # Letters cannot be keyed on a phone: the seed sends these to an agent.
+        return Outcome("alphanumeric_service", {"service_key": service.service_key,
+                                                "service_name": service.name})
+    return Outcome("ok", {"service_key": service.service_key, "service_name": service.name,
+                          "reference_count": len(service.references)})
+
+
+def _reference_values(service, position: int) -> dict:
+    rule = service.references[position - 1]
+    return {"reference_position": position, "reference_label": rule.label,
+            "reference_min": rule.min_length, "reference_max": rule.max_length}
+
+
+def first_reference(ctx: Context) -> Outcome:
+    service = ctx.services.bank.find_service(ctx.state.vars["service_key"])
+    return Outcome("ok", {**_reference_values(service, 1), "references_list": []})
+
+
+def check_reference(ctx: Context) -> Outcome:
+    v = ctx.state.vars
+    service = ctx.services.bank.find_service(v["service_key"])
+    position = int(v["reference_position"])
+    try:
+        value = service.references[position - 1].check(v.get("reference_value", ""))
+    except errors.InvalidReference as exc:
+        reason = ctx.services.prompts.render(f"reason_{exc.reason}", {}) \
+            if f"reason_{exc.reason}" in ctx.services.prompts.keys() else exc.reason
+        return Outcome(exc.code, {"reference_reason": reason})
+    return Outcome("ok", {"reference_value": value})
+
+
+def next_reference(ctx: Context) -> Outcome:
+    v = ctx.state.vars
+    service = ctx.services.bank.find_service(v["service_key"])
+    position = int(v["reference_position"])
+    refs = list(v.get("references_list", []))[:position - 1] + [v["reference_value"]]
+    if position < len(service.references):
+        return Outcome("more", {**_reference_values(service, position + 1),
+                                "references_list": refs})
+    return Outcome("done", {"references_list": refs, "references": " ".join(refs)})
+
+
+def parse_keyed_amount(keyed: str) -> int | None:
+    """'349' -> 34900, '349*5' -> 34950, '349*05' -> 34905: * is the decimal point."""
+    whole, star, cents = keyed.partition("*")
+    if not whole.isdigit() or (star and (not cents.isdigit() or len(cents) > 2)):
+        return None
+    return int(whole) * 100 + (int(cents.ljust(2, "0")) if star else 0)
+
+
+def check_amount(ctx: Context) -> Outcome:
+    v = ctx.state.vars
+    centavos = parse_keyed_amount(v.get("amount_keyed", ""))
+    if centavos is None or centavos == 0:
+        return Outcome("invalid_amount")
+    service = ctx.services.bank.find_service(v["service_key"])
+    try:
+        service.check_amount(centavos)
+    except errors.AmountOutOfRange as exc:
+        rule = service.amount_rule
+        words = (f"solo acepta {format_mxn(rule.fixed_centavos)}" if rule.fixed_centavos
+                 else f"de {format_mxn(rule.min_centavos)} a {format_mxn(rule.max_centavos)}")
+        return Outcome(exc.code, {"amount_rule": words})
+    except errors.InvalidAmount as exc:
+        return Outcome(exc.code)
+    return Outcome("ok", {"amount": centavos})
+
+
+def post_payment(ctx: Context) -> Outcome:
+    v = ctx.state.vars
+    try:
+        receipt = ctx.services.bank.post_payment(
+            _principal(ctx), channel="phone", account_id=int(v["account_id"]),
+            service_key=v["service_key"], references=v["references_list"],
+            amount_centavos=int(v["amount"]),
+            # One key per payment of the call: a duplicated webhook, or a retry
+            # after a crash between posting and answering, posts once.
+            idempotency_key=f"{ctx.state.call_sid}:pago:{v.get('payment_number', 1)}",
+        )
+    except errors.OverDailyLimit as exc:
+        return Outcome(exc.code, {"available": exc.details["available"]})
+    except errors.DomainError as exc:
+        return Outcome(exc.code)
+    return Outcome("ok", {"folio": receipt.folio})
+
+
+def new_payment(ctx: Context) -> Outcome:
+    v = ctx.state.vars
+    for name in PAYMENT_VARS:
+        v.pop(name, None)
+    return Outcome("ok", {"payment_number": int(v.get("payment_number", 1)) + 1})
+
+
+OPERATIONS = {
+    "login": login, "read_balances": read_balances, "find_account": find_account,
+    "find_service": find_service, "first_reference": first_reference,
+    "check_reference": check_reference, "next_reference": next_reference,
+    "check_amount": check_amount, "post_payment": post_payment, "new_payment": new_payment,
+}

@@ -1,0 +1,36 @@
+"""Replies into TwiML, with twilio's VoiceResponse."""
+from __future__ import annotations
+
+from flask import Response
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from ivr.interpreter import Reply
+
+
+def render(reply: Reply, *, action_url: str, no_input_url: str, language: str, voice: str,
+           queue: str) -> str:
+    response = VoiceResponse()
+    if reply.gather is not None:
+        spec = reply.gather
+        options = dict(input="dtmf", action=action_url, method="POST", timeout=spec.timeout,
+                       finish_on_key=spec.finish_on_key)
+        if spec.num_digits:
+            options["num_digits"] = spec.num_digits
+        gather = Gather(**options)
+        for text in spec.says:
+            gather.say(text, language=language, voice=voice)
+        response.append(gather)
+        # With no input Twilio skips the action and falls through to here.
+        response.redirect(no_input_url, method="POST")
+        return str(response)
+    for text in reply.says:
+        response.say(text, language=language, voice=voice)
+    if reply.transfer:
+        response.enqueue(queue)
+    if reply.hangup:
+        response.hangup()
+    return str(response)
+
+
+def twiml_response(xml: str) -> Response:
+    return Response(xml, mimetype="text/xml")

@@ -1,0 +1,194 @@
+"""Twilio's webhooks: each turn of a call is a signed form POST answered with TwiML.
+
+`POST /ivr/voice` is the URL a Twilio number is configured with; the gathers
+and redirects come back to `POST /ivr/step?t=N`, N being the turn they answer;
+`POST /ivr/status` is the status callback. A request whose signature does not
+match gets 403 and touches nothing. A turn delivered twice gets the first
+answer again and runs nothing twice.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+import time
+
+import phonenumbers
+import structlog
+from flask import Blueprint, abort, current_app, request
+from twilio.request_validator import RequestValidator
+
+from ivr import twiml
+from ivr.interpreter import Event, Interpreter
+from ivr.menu_schema import MENU_DIR, load_menu
+from ivr.operations import OPERATIONS, Services
+from ivr.prompts import load_prompts
+from ivr.state import CallState, Sealer, store_from_settings
+
+bp = Blueprint("ivr", __name__, url_prefix="/ivr")
+log = structlog.get_logger("ivr")
+CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
+MENU_FILE = MENU_DIR / "linea_directa.yaml"
+
+
+@dataclasses.dataclass
+class IvrRuntime:
+    interpreter: Interpreter
+    store: object
+    validator: RequestValidator
+    settings: object
+    language: str
+    voice: str
+
+
+def init_app(app, *, store=None) -> None:
+    settings = app.extensions["settings"]
+    prompts = load_prompts(settings.ivr_language)
+    menu = load_menu(MENU_FILE, prompts=prompts.keys(), operations=set(OPERATIONS))
+    sealer = Sealer(settings.secret_key)
+    app.extensions["ivr"] = IvrRuntime(
+        interpreter=Interpreter(menu=menu, prompts=prompts, operations=OPERATIONS,
+                                sealer=sealer,
+                                services=Services(bank=app.extensions["bank"], prompts=prompts)),
+        store=store or store_from_settings(settings),
+        validator=RequestValidator(settings.twilio_auth_token),
+        settings=settings, language=prompts.language,
+        voice=settings.ivr_voice or prompts.voice,
+    )
+    app.register_blueprint(bp)
+
+
+def _runtime() -> IvrRuntime:
+    return current_app.extensions["ivr"]
+
+
+def public_url() -> str:
+    """The URL Twilio signed: our configured public base, never the Host header
+    or X-Forwarded-* (a proxy in front rewrites those)."""
+    query = request.query_string.decode()
+    return _runtime().settings.public_base_url + request.path + (f"?{query}" if query else "")
+
+
+@bp.before_request
+def check_signature():
+    runtime = _runtime()
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature or not runtime.validator.validate(public_url(), request.form, signature):
+        log.warning("ivr_forbidden", path=request.path, reason="bad signature")
+        abort(403)
+
+
+def _caller() -> str | None:
+    raw = request.form.get("From", "")
+    try:
+        number = phonenumbers.parse(raw, "MX")
+    except phonenumbers.NumberParseException:
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _call_sid() -> str:
+    sid = request.form.get("CallSid", "")
+    if not CALL_SID.match(sid):
+        abort(400, "CallSid missing or malformed")
+    return sid
+
+
+def _request_key(turn) -> str:
+    # What identifies a delivery of a turn: the same key twice is a duplicate.
+    raw = f"{request.path}|{turn}|{request.form.get('Digits', '')}|{request.args.get('ev', '')}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def _answer(state: CallState, reply, key: str) -> str:
+    runtime = _runtime()
+    state.turn += 1
+    base = runtime.settings.public_base_url
+    xml = twiml.render(
+        reply, action_url=f"{base}/ivr/step?t={state.turn}",
+        no_input_url=f"{base}/ivr/step?t={state.turn}&ev=noinput",
+        language=runtime.language, voice=runtime.voice, queue=runtime.settings.agent_queue)
+    state.last_reply = {"key": key, "twiml": xml}
+    if reply.transfer:
+        state.ended = f"transfer:{reply.transfer}"
+    elif reply.hangup:
+        state.ended = "hangup"
+    return xml
+
+
+@bp.post("/voice")
+def voice():
+    runtime, started = _runtime(), time.perf_counter()
+    sid = _call_sid()
+    key = _request_key(0)
+    with runtime.store.lock(sid):
+        state = runtime.store.load(sid)
+        if state is not None:  # a duplicated first request: the same answer
+            return twiml.twiml_response(state.last_reply["twiml"])
+        state = CallState(call_sid=sid, caller=_caller())
+        xml = _answer(state, runtime.interpreter.start(state), key)
+        runtime.store.save(state)
+    _log_turn(state, "start", started)
+    return twiml.twiml_response(xml)
+
+
+@bp.post("/step")
+def step():
+    runtime, started = _runtime(), time.perf_counter()
+    sid = _call_sid()
+    turn = request.args.get("t", type=int)
+    if turn is None:
+        abort(400, "turn missing")
+    no_input = request.args.get("ev") == "noinput"
+    digits = request.form.get("Digits", "")
+    if not no_input and (len(digits) > 40 or not re.fullmatch(r"[0-9*#]*", digits)):
+        abort(400, "Digits malformed")
+    key = _request_key(turn)
+    with runtime.store.lock(sid):
+        state = runtime.store.load(sid)
+        if state is None:
+            return twiml.twiml_response(_expired())
+        if state.last_reply and state.last_reply["key"] == key:
+            return twiml.twiml_response(state.last_reply["twiml"])  # duplicate delivery
+        if turn != state.turn or state.ended:
+            # Out of order (an old gather answering late): repeat where we are.
+            return twiml.twiml_response(state.last_reply["twiml"])
+        event = Event("no_input") if no_input or not digits else Event("digits", digits)
+        xml = _answer(state, runtime.interpreter.handle(state, event), key)
+        runtime.store.save(state)
+    _log_turn(state, event.kind, started)
+    return twiml.twiml_response(xml)
+
+
+@bp.post("/status")
+def status():
+    runtime = _runtime()
+    sid = _call_sid()
+    call_status = request.form.get("CallStatus", "")
+    if call_status in {"completed", "busy", "no-answer", "canceled", "failed"}:
+        with runtime.store.lock(sid):
+            state = runtime.store.load(sid)
+            runtime.store.delete(sid)
+        log.info("call_ended", call=sid, status=call_status,
+                 last_node=state.node if state else None,
+                 ended=(state.ended if state else None) or "caller_hung_up",
+                 turns=state.turn if state else 0,
+                 duration=request.form.get("CallDuration"))
+    return ("", 204)
+
+
+def _expired() -> str:
+    from twilio.twiml.voice_response import VoiceResponse
+
+    runtime = _runtime()
+    response = VoiceResponse()
+    response.say(runtime.interpreter.prompts.render("goodbye", {}), language=runtime.language,
+                 voice=runtime.voice)
+    response.hangup()
+    return str(response)
+
+
+def _log_turn(state: CallState, event: str, started: float) -> None:
+    log.info("ivr_turn", call=state.call_sid, caller=state.caller, node=state.node,
+             input=event, turn=state.turn,
+             latency_ms=round((time.perf_counter() - started) * 1000, 1))
