@@ -158,7 +158,7 @@ class Interpreter:
         turn.says.append(self._say(node.prompt, state, attempt))
         spec = node.digits
         if node.type == "collect" and spec.length:
-            num_digits, finish = spec.length, ""
+            num_digits, finish = spec.length, "#"  # submits by itself; # still ends early
         elif node.type == "collect":
             num_digits, finish = None, "#"
         else:

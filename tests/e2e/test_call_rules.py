@@ -1,0 +1,136 @@
+"""The rules that apply at every node, and Twilio's delivery quirks."""
+import pytest
+from sqlalchemy import func, select
+
+from banking_core.models import Payment
+from ivr.simulator import FlaskTransport, SimulatedCall
+from tests.e2e.test_call_flow import login_with_access_key, pay_wifi
+
+
+@pytest.fixture(params=["sqlite"])
+def database_url(request, sqlite_url):
+    return sqlite_url
+
+
+def test_no_input_reprompts_with_the_shorter_prompt(dial):
+    call = dial()
+    heard = call.silence()
+    assert heard.says[0] == "No recibimos su respuesta."
+    assert "Clave de acceso, 1. Tarjeta, 2." in heard.text  # tapered
+    assert "Si cuenta con clave de acceso" not in heard.text
+
+
+def test_a_wrong_key_is_said_and_reprompted(dial):
+    call = dial()
+    heard = call.press("7")
+    assert heard.says[0] == "La opción que marcó no es válida."
+    assert call.last.gather is not None
+
+
+def test_three_failures_at_one_node_go_to_an_agent_never_loop(dial):
+    call = dial()
+    call.silence()
+    call.press("9")
+    heard = call.silence()
+    assert "No fue posible completar su solicitud" in heard.text
+    assert call.last.transferred == "ejecutivos"
+
+
+def test_a_short_entry_counts_as_a_failure(dial):
+    call = dial()
+    call.press("1")
+    heard = call.press("1234#")  # 8 digits expected; '#' ends it early
+    assert "La opción que marcó no es válida" in heard.text
+    assert "Su clave de acceso, 8 dígitos." in heard.text
+
+
+def test_zero_asks_for_an_agent_at_any_menu(dial):
+    call = dial()
+    login_with_access_key(call)
+    heard = call.press("0")
+    assert "Le transferimos con un ejecutivo" in heard.text and call.last.transferred
+
+
+def test_star_repeats_the_menu_without_counting_a_failure(dial):
+    call = dial()
+    login_with_access_key(call)
+    for _ in range(4):
+        heard = call.press("*")
+        assert "Para cuentas de cheques, ahorro o nómina, marque 1" in heard.text
+    assert "consulta de saldo" in call.press("1").text
+
+
+def test_options_not_available_by_phone_offer_an_agent(dial):
+    call = dial()
+    login_with_access_key(call)
+    heard = call.press("2")  # tarjetas de crédito
+    assert "no está disponible por teléfono" in heard.text and "marque 0" in heard.text
+    assert "cuentas de cheques" in call.press("1").text
+    call.press("1")
+    call.press("2")
+    heard = call.press("3")  # pago de tarjetas
+    assert "no está disponible por teléfono" in heard.text
+
+
+def test_a_duplicated_final_confirmation_posts_once(dial, bank):
+    call = dial()
+    login_with_access_key(call)
+    pay_wifi(call)
+    call.press("1")
+    gather = call.last.gather
+    params = call._params(Digits="1")
+    first = call.post(gather["action"], params)
+    second = call.post(gather["action"], params)  # Twilio retried the same delivery
+    assert first == second and first[0] == 200
+    assert "realizado con éxito" in first[1]
+    with bank.unit_of_work() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Payment)) == 1
+    assert bank.verify().ok
+
+
+def test_a_late_answer_to_an_old_gather_repeats_where_the_call_is(dial):
+    call = dial()
+    old = call.last.gather["action"]
+    call.press("1")
+    status, body = call.post(old, call._params(Digits="2"))
+    assert status == 200 and "clave de acceso de 8 dígitos" in body
+
+
+def test_malformed_requests_get_400_and_touch_nothing(dial):
+    call = dial()
+    action = call.last.gather["action"]
+    assert call.post(action, call._params(Digits="1<script>"))[0] == 400
+    params = call._params(Digits="1")
+    params["CallSid"] = "not-a-call"
+    assert call.post(action, params)[0] == 400
+    assert "clave de acceso de 8 dígitos" in call.press("1").text
+
+
+def test_a_completed_call_closes_its_state(dial, ivr_app):
+    call = dial()
+    login_with_access_key(call)
+    store = ivr_app.extensions["ivr"].store
+    assert store.load(call.call_sid) is not None
+    assert call.hang_up() == 204
+    assert store.load(call.call_sid) is None
+
+
+def test_no_secret_is_kept_in_clear_in_the_call_state(dial, ivr_app):
+    call = dial()
+    call.press("2")
+    call.press("4152310000000001")
+    raw = ivr_app.extensions["ivr"].store.load(call.call_sid).to_json()
+    assert "4152310000000001" not in raw and "0001" not in raw
+    call.press("2468")
+    raw = ivr_app.extensions["ivr"].store.load(call.call_sid).to_json()
+    assert "2468" not in raw and "4152310000000001" not in raw
+
+
+def test_no_secret_reaches_the_logs(dial, capsys):
+    call = dial()
+    call.press("2")
+    call.press("4152310000000001")
+    call.press("2468")
+    logs = capsys.readouterr()
+    assert "4152310000000001" not in logs.out + logs.err
+    assert "ivr_turn" in logs.out + logs.err

@@ -1,0 +1,70 @@
+"""Two app instances sharing one Redis serve alternate turns of one call."""
+import pytest
+import redis as redis_lib
+from sqlalchemy import func, select
+
+from banking_core import loader
+from banking_core.models import Payment
+from ivr.app import create_app
+from ivr.simulator import SimulatedCall
+from ivr.state import RedisCallStore
+from tests import services
+
+
+@pytest.fixture(params=["postgres"])
+def database_url(request, postgres_database, database_url):
+    return database_url
+
+
+@pytest.fixture
+def redis_client():
+    client = redis_lib.Redis.from_url(services.REDIS_URL, decode_responses=True)
+    try:
+        client.ping()
+    except redis_lib.RedisError as exc:
+        services.unavailable("Redis", services.REDIS_URL, exc)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+class Alternating:
+    """Sends each request to the next app in turn, as a load balancer might."""
+
+    def __init__(self, apps):
+        self.clients = [app.test_client() for app in apps]
+        self.count = 0
+
+    def post(self, url, data, headers):
+        from urllib.parse import urlsplit
+        parts = urlsplit(url)
+        client = self.clients[self.count % len(self.clients)]
+        self.count += 1
+        response = client.post(parts.path + (f"?{parts.query}" if parts.query else ""),
+                               data=data, headers=headers)
+        return response.status_code, response.get_data(as_text=True)
+
+
+def test_alternate_turns_on_two_instances(settings, redis_client):
+    apps = [create_app(settings, call_store=RedisCallStore(redis_client)) for _ in range(2)]
+    loader.seed_demo(apps[0].extensions["bank"])
+    transport = Alternating(apps)
+    call = SimulatedCall(transport, base_url=settings.public_base_url,
+                         auth_token=settings.twilio_auth_token)
+    call.start()
+    for keys in ["1", "10000001", "1357", "1", "2", "5", "2", "5671", "1", "1411#", "1",
+                 "9876543217#", "1", "650#", "1", "1"]:
+        heard = call.press(keys)
+    assert "realizado con éxito" in heard.text
+    assert transport.count >= 17  # every turn crossed instances
+    assert redis_client.exists(f"ivr:call:{call.call_sid}")
+    raw = redis_client.get(f"ivr:call:{call.call_sid}")
+    assert "10000001" not in raw and "1357" not in raw
+    bank = apps[1].extensions["bank"]
+    with bank.unit_of_work() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Payment)) == 1
+    assert call.hang_up() == 204
+    assert not redis_client.exists(f"ivr:call:{call.call_sid}")
+    for app in apps:
+        app.extensions["bank"].engine.dispose()
