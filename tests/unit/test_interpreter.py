@@ -1,0 +1,122 @@
+"""The interpreter with fakes: a small menu, fake operations, no bank, no HTTP."""
+import pytest
+
+from ivr.interpreter import Event, Interpreter, MenuRuntimeError, Outcome
+from ivr.menu_schema import parse_menu
+from ivr.prompts import parse_prompts
+from ivr.state import CallState, Sealer
+
+PROMPTS = parse_prompts("""
+prompts:
+  hello: "Hola."
+  pick: ["Marque 1 para pedir, 2 para salir.", "1 pedir, 2 salir."]
+  ask: "Su número de {size} dígitos."
+  secret: "Su NIP."
+  echo: "Usted marcó {entry:digits}."
+  no_input: "Nada."
+  invalid_option: "Mal."
+  agent: "Con un ejecutivo."
+  bye: "Adiós."
+""", source="test")
+
+MENU = """
+start: hello
+defaults: {max_attempts: 3, agent: agent, on_max_attempts: agent}
+nodes:
+  hello: {type: say, prompt: hello, next: pick}
+  pick:
+    type: menu
+    prompt: pick
+    options: {"1": {goto: ask, set: {size: "3"}}, "2": bye}
+  ask:
+    type: collect
+    prompt: ask
+    digits: {min: 2, max: "$size"}
+    store: entry
+    next: nip
+  nip:
+    type: collect
+    prompt: secret
+    digits: {length: 4}
+    store: nip
+    secret: transient
+    next: check
+  check: {type: action, operation: check, outcomes: {ok: echo, bad: pick}}
+  echo: {type: say, prompt: echo, next: bye}
+  agent: {type: transfer, prompt: agent, reason: asked}
+  bye: {type: hangup, prompt: bye}
+"""
+
+
+@pytest.fixture
+def seen():
+    return []
+
+
+@pytest.fixture
+def machine(seen):
+    def check(ctx):
+        seen.append(dict(ctx.transient))
+        return Outcome("ok" if ctx.transient.get("nip") == "1234" else "bad")
+
+    menu = parse_menu(MENU, source="t", prompts=PROMPTS.keys(), operations={"check"})
+    return Interpreter(menu=menu, prompts=PROMPTS, operations={"check": check},
+                       sealer=Sealer("k"))
+
+
+def test_say_nodes_run_into_the_first_menu(machine):
+    state = CallState(call_sid="CA1")
+    reply = machine.start(state)
+    assert reply.gather.says == ("Hola.", "Marque 1 para pedir, 2 para salir.")
+    assert reply.gather.num_digits == 1 and state.node == "pick"
+
+
+def test_set_values_shape_later_digit_specs_and_prompts(machine):
+    state = CallState(call_sid="CA1")
+    machine.start(state)
+    reply = machine.handle(state, Event("digits", "1"))
+    assert reply.gather.says == ("Su número de 3 dígitos.",)
+    assert reply.gather.num_digits is None and reply.gather.finish_on_key == "#"
+    reply = machine.handle(state, Event("digits", "1234"))  # over $size
+    assert reply.gather.says[0] == "Mal."
+
+
+def test_transient_values_reach_the_action_and_are_never_stored(machine, seen):
+    state = CallState(call_sid="CA1")
+    machine.start(state)
+    machine.handle(state, Event("digits", "1"))
+    machine.handle(state, Event("digits", "42"))
+    reply = machine.handle(state, Event("digits", "1234"))
+    assert seen == [{"nip": "1234"}]
+    assert "1234" not in state.to_json()
+    assert reply.hangup and reply.says == ("Usted marcó cuatro, dos.", "Adiós.")
+
+
+def test_tapered_reprompts_then_the_escalation(machine):
+    state = CallState(call_sid="CA1")
+    machine.start(state)
+    reply = machine.handle(state, Event("no_input"))
+    assert reply.gather.says == ("Nada.", "1 pedir, 2 salir.")
+    reply = machine.handle(state, Event("digits", "7"))
+    assert reply.gather.says == ("Mal.", "1 pedir, 2 salir.")
+    reply = machine.handle(state, Event("no_input"))
+    assert reply.transfer == "asked" and reply.says == ("Con un ejecutivo.",)
+    assert state.vars["transfer_reason"] == "max_attempts"
+
+
+def test_zero_and_star_at_a_menu(machine):
+    state = CallState(call_sid="CA1")
+    machine.start(state)
+    again = machine.handle(state, Event("digits", "*"))
+    assert again.gather.says == ("Marque 1 para pedir, 2 para salir.",) and state.attempts == 0
+    assert machine.handle(state, Event("digits", "0")).transfer == "asked"
+
+
+def test_an_outcome_the_menu_does_not_handle_is_a_loud_error(machine):
+    machine.operations["check"] = lambda ctx: Outcome("surprise")
+    state = CallState(call_sid="CA1")
+    machine.start(state)
+    machine.handle(state, Event("digits", "1"))
+    machine.handle(state, Event("digits", "42"))
+    with pytest.raises(MenuRuntimeError, match="outcome 'surprise'"):
+        machine.handle(state, Event("digits", "1234"))
