@@ -14,6 +14,7 @@ import hashlib
 import json
 import threading
 import time
+import uuid
 
 from cryptography.fernet import Fernet, InvalidToken
 
@@ -61,6 +62,15 @@ class Sealer:
             return None
 
 
+class Slot:
+    """A call's state held under its lock: `state` as loaded (None for a new
+    call), `save()` stores it back; leaving the block releases the lock."""
+
+    def __init__(self, state):
+        self.state = state
+        self.saved = False
+
+
 class MemoryCallStore:
     """The default with no REDIS_URL: one process, state lost on restart."""
 
@@ -83,20 +93,44 @@ class MemoryCallStore:
         self._states.pop(call_sid, None)
 
     @contextlib.contextmanager
-    def lock(self, call_sid: str):
+    def hold(self, call_sid: str):
         with self._guard:
             lock = self._locks.setdefault(call_sid, threading.Lock())
         if not lock.acquire(timeout=LOCK_TIMEOUT):
             raise TimeoutError(f"call {call_sid} is busy")
         try:
-            yield
+            slot = Slot(self.load(call_sid))
+            slot.save = lambda state: self.save(state)
+            yield slot
         finally:
             lock.release()
+
+
+# Taking the call's lock and reading its state is one round trip; writing the
+# state and letting the lock go is another. A turn costs two, not four.
+_ACQUIRE_AND_LOAD = """
+if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return {1, redis.call('GET', KEYS[1])}
+end
+return {0}
+"""
+_SAVE_AND_RELEASE = """
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+if redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
+return 1
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
 
 
 class RedisCallStore:
     def __init__(self, client, *, ttl: int = STATE_TTL, prefix: str = "ivr:call:"):
         self._redis, self._ttl, self._prefix = client, ttl, prefix
+        self._acquire = client.register_script(_ACQUIRE_AND_LOAD)
+        self._save_release = client.register_script(_SAVE_AND_RELEASE)
+        self._release = client.register_script(_RELEASE)
 
     def load(self, call_sid: str) -> CallState | None:
         text = self._redis.get(self._prefix + call_sid)
@@ -109,18 +143,32 @@ class RedisCallStore:
         self._redis.delete(self._prefix + call_sid)
 
     @contextlib.contextmanager
-    def lock(self, call_sid: str):
-        # redis-py's lock: one turn of a call at a time across every worker, so
-        # a duplicated webhook waits and then finds the first one's answer.
-        lock = self._redis.lock(self._prefix + call_sid + ":lock", timeout=LOCK_TIMEOUT,
-                                blocking_timeout=LOCK_TIMEOUT)
-        if not lock.acquire():
-            raise TimeoutError(f"call {call_sid} is busy")
+    def hold(self, call_sid: str):
+        """One turn of a call at a time across every worker: a duplicated
+        webhook waits, then finds the first one's answer."""
+        key, lock_key = self._prefix + call_sid, self._prefix + call_sid + ":lock"
+        token = uuid.uuid4().hex
+        deadline = time.monotonic() + LOCK_TIMEOUT
+        while True:
+            got = self._acquire(keys=[key, lock_key], args=[token, LOCK_TIMEOUT * 1000])
+            if got[0] == 1:
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"call {call_sid} is busy")
+            time.sleep(0.005)
+        slot = Slot(None if got[1] is None else CallState.from_json(got[1]))
+
+        def save(state: CallState) -> None:
+            self._save_release(keys=[key, lock_key], args=[state.to_json(), self._ttl, token])
+            slot.saved = True
+
+        slot.save = save
         try:
-            yield
+            yield slot
         finally:
-            with contextlib.suppress(Exception):
-                lock.release()
+            if not slot.saved:
+                with contextlib.suppress(Exception):
+                    self._release(keys=[lock_key], args=[token])
 
 
 def store_from_settings(settings):

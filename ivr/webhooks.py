@@ -121,13 +121,12 @@ def voice():
     runtime, started = _runtime(), time.perf_counter()
     sid = _call_sid()
     key = _request_key(0)
-    with runtime.store.lock(sid):
-        state = runtime.store.load(sid)
-        if state is not None:  # a duplicated first request: the same answer
-            return twiml.twiml_response(state.last_reply["twiml"])
+    with runtime.store.hold(sid) as slot:
+        if slot.state is not None:  # a duplicated first request: the same answer
+            return twiml.twiml_response(slot.state.last_reply["twiml"])
         state = CallState(call_sid=sid, caller=_caller())
         xml = _answer(state, runtime.interpreter.start(state), key)
-        runtime.store.save(state)
+        slot.save(state)
     _log_turn(state, "start", started)
     return twiml.twiml_response(xml)
 
@@ -144,8 +143,8 @@ def step():
     if not no_input and (len(digits) > 40 or not re.fullmatch(r"[0-9*#]*", digits)):
         abort(400, "Digits malformed")
     key = _request_key(turn)
-    with runtime.store.lock(sid):
-        state = runtime.store.load(sid)
+    with runtime.store.hold(sid) as slot:
+        state = slot.state
         if state is None:
             return twiml.twiml_response(_expired())
         if state.last_reply and state.last_reply["key"] == key:
@@ -155,7 +154,7 @@ def step():
             return twiml.twiml_response(state.last_reply["twiml"])
         event = Event("no_input") if no_input or not digits else Event("digits", digits)
         xml = _answer(state, runtime.interpreter.handle(state, event), key)
-        runtime.store.save(state)
+        slot.save(state)
     _log_turn(state, event.kind, started)
     return twiml.twiml_response(xml)
 
@@ -166,8 +165,8 @@ def status():
     sid = _call_sid()
     call_status = request.form.get("CallStatus", "")
     if call_status in {"completed", "busy", "no-answer", "canceled", "failed"}:
-        with runtime.store.lock(sid):
-            state = runtime.store.load(sid)
+        with runtime.store.hold(sid) as slot:
+            state = slot.state
             runtime.store.delete(sid)
         log.info("call_ended", call=sid, status=call_status,
                  last_node=state.node if state else None,

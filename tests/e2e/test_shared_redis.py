@@ -68,3 +68,41 @@ def test_alternate_turns_on_two_instances(settings, redis_client):
     assert not redis_client.exists(f"ivr:call:{call.call_sid}")
     for app in apps:
         app.extensions["bank"].engine.dispose()
+
+
+def test_concurrent_duplicate_deliveries_run_the_turn_once(settings, redis_client):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ivr.simulator import FlaskTransport
+
+    apps = [create_app(settings, call_store=RedisCallStore(redis_client)) for _ in range(2)]
+    loader.seed_demo(apps[0].extensions["bank"])
+    call = SimulatedCall(FlaskTransport(apps[0].test_client()),
+                         base_url=settings.public_base_url, auth_token=settings.twilio_auth_token)
+    call.start()
+    for keys in ["1", "10000001", "1357", "1", "2", "5", "2", "5671", "1", "1411#", "1",
+                 "9876543217#", "1", "650#", "1"]:
+        call.press(keys)
+    action, params = call.last.gather["action"], call._params(Digits="1")
+    barrier = threading.Barrier(6)
+    transports = [FlaskTransport(apps[i % 2].test_client()) for i in range(6)]
+
+    def deliver(i):
+        barrier.wait()  # six copies of the confirmation, at once, on both instances
+        twin = SimulatedCall(transports[i], base_url=settings.public_base_url,
+                             auth_token=settings.twilio_auth_token)
+        twin.call_sid = call.call_sid
+        return twin.post(action, params)
+
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(deliver, range(6)))
+    assert len(set(answers)) == 1 and answers[0][0] == 200
+    assert "realizado con éxito" in answers[0][1]
+    bank = apps[0].extensions["bank"]
+    with bank.unit_of_work() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Payment)) == 1
+    state = RedisCallStore(redis_client).load(call.call_sid)
+    assert state.path.count("pay") == 1  # the posting node ran once
+    for app in apps:
+        app.extensions["bank"].engine.dispose()
