@@ -15,7 +15,7 @@ PAYMENT_VARS = ("account_last4", "account_id", "service_key", "service_name",
                 "reference_position", "reference_label", "reference_min", "reference_max",
                 "reference_value", "reference_reason", "reference_count", "references",
                 "references_list", "amount", "amount_keyed", "amount_rule", "available",
-                "folio")
+                "folio", "posted_at")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -161,7 +161,8 @@ def post_payment(ctx: Context) -> Outcome:
         return Outcome(exc.code, {"available": exc.details["available"]})
     except errors.DomainError as exc:
         return Outcome(exc.code)
-    return Outcome("ok", {"folio": receipt.folio})
+    return Outcome("ok", {"folio": receipt.folio,
+                          "posted_at": receipt.local_posted_at.isoformat()})
 
 
 def new_payment(ctx: Context) -> Outcome:

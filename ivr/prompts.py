@@ -45,16 +45,24 @@ def say_amount(centavos: int) -> str:
     return words if cents == 0 else f"{words} con {cents_words}"
 
 
-def say_date(value: dt.date) -> str:
+def _when(value):
+    # Call state is JSON: dates and times travel in it as ISO text.
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def say_date(value: dt.date | str) -> str:
+    value = _when(value)
     return f"{value.day} de {MONTHS[value.month - 1]} de {value.year}"
 
 
-def say_time(value: dt.datetime | dt.time) -> str:
+def say_time(value: dt.datetime | dt.time | str) -> str:
+    value = _when(value)
     hour, minute = value.hour, value.minute
     hours = "una" if hour in (1, 13) else num2words(hour if hour <= 12 else hour - 12, lang="es")
     if hour == 0:
         hours = "doce"
-    period = "de la mañana" if hour < 12 else ("de la tarde" if hour < 20 else "de la noche")
+    period = ("de la madrugada" if hour < 6 else "de la mañana" if hour < 12
+              else "del día" if hour == 12 else "de la tarde" if hour < 20 else "de la noche")
     if minute == 0:
         return f"las {hours} {period}" if hours != "una" else f"la una {period}"
     article = "la" if hours == "una" else "las"

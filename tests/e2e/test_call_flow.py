@@ -56,6 +56,11 @@ def test_a_complete_payment_by_phone(dial, bank):
     heard = call.press("1")
     assert "Su pago fue realizado con éxito" in heard.text
     with bank.unit_of_work() as uow:
+        posted = uow.session.scalars(select(Payment)).one().posted_at
+    from ivr.prompts import say_date, say_time
+    local = posted.astimezone(bank.policy.timezone)
+    assert f"el {say_date(local)}, a {say_time(local)}." in heard.text
+    with bank.unit_of_work() as uow:
         payment = uow.session.scalars(select(Payment)).one()
         assert payment.channel == "phone" and payment.amount_centavos == 65050
         assert payment.reference1 == "9876543217"

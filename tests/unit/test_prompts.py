@@ -1,0 +1,66 @@
+import datetime as dt
+
+import pytest
+
+from ivr.prompts import PromptError, load_prompts, parse_prompts, say_amount, say_date, \
+    say_digits, say_time
+
+
+@pytest.mark.parametrize("centavos, words", [
+    (34950, "trescientos cuarenta y nueve pesos con cincuenta centavos"),
+    (100, "un peso"), (2100, "veintiún pesos"), (50, "cincuenta centavos"),
+    (1, "un centavo"), (101, "un peso con un centavo"),
+    (100000000, "un millón de pesos"), (2500000, "veinticinco mil pesos"),
+])
+def test_amounts_are_read_in_words(centavos, words):
+    assert say_amount(centavos) == words
+
+
+def test_identifiers_are_read_digit_by_digit():
+    assert say_digits("0055") == "cero, cero, cinco, cinco"
+
+
+@pytest.mark.parametrize("when, words", [
+    (dt.time(0, 5), "las doce con cinco minutos de la madrugada"),
+    (dt.time(9, 0), "las nueve de la mañana"),
+    (dt.time(12, 30), "las doce con treinta minutos del día"),
+    (dt.time(13, 0), "la una de la tarde"),
+    (dt.time(21, 15), "las nueve con quince minutos de la noche"),
+])
+def test_times_are_read_as_people_say_them(when, words):
+    assert say_time(when) == words
+
+
+def test_dates_read_naturally_also_from_iso_text():
+    assert say_date("2026-11-20T12:30:05-06:00") == "20 de noviembre de 2026"
+
+
+def test_tapered_variants_and_placeholders():
+    catalog = parse_prompts('prompts: {p: ["Largo {x:digits}.", "Corto."]}', source="t")
+    assert catalog.render("p", {"x": "12"}, 1) == "Largo uno, dos."
+    assert catalog.render("p", {"x": "12"}, 2) == "Corto."
+    assert catalog.render("p", {"x": "12"}, 9) == "Corto."
+    with pytest.raises(PromptError, match="needs 'x'"):
+        catalog.render("p", {}, 1)
+
+
+def test_literal_currency_text_is_not_a_placeholder():
+    catalog = parse_prompts('prompts: {p: "Cuesta $650.00, {n}."}', source="t")
+    assert catalog.render("p", {"n": "ya"}) == "Cuesta $650.00, ya."
+
+
+@pytest.mark.parametrize("text, message", [
+    ('prompts: {p: ""}', "must be a text"),
+    ('prompts: {p: "Hola {x:money}"}', "bad placeholder"),
+    ("[1]", "expected language"),
+])
+def test_bad_prompt_files_are_refused(text, message):
+    with pytest.raises(PromptError, match=message):
+        parse_prompts(text, source="t")
+
+
+def test_every_prompt_of_the_shipped_file_speaks_usted():
+    catalog = load_prompts()
+    for key, variants in catalog.prompts.items():
+        for text in variants:
+            assert " tú " not in f" {text.lower()} " and "marca " not in text.lower(), key
