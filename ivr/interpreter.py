@@ -127,6 +127,8 @@ class Interpreter:
             if node.type == "say":
                 turn.says.append(self._say(node.prompt, state))
                 node_id = node.next
+            elif node.type == "goto":
+                node_id = node.next
             elif node.type == "branch":
                 node_id = node.cases.get(str(state.vars.get(node.var, "")), node.default)
             elif node.type == "action":
@@ -172,7 +174,7 @@ class Interpreter:
         limit = node.max_attempts or self.menu.max_attempts
         if state.attempts >= limit:
             state.vars["transfer_reason"] = "max_attempts"
-            return self._run(state, self.menu.on_max_attempts, turn)
+            return self._run(state, node.on_max_attempts or self.menu.on_max_attempts, turn)
         turn.says.append(self._say(prompt, state))
         # Tapered: the second try hears the shorter variant.
         return self._ask(state, node, turn, attempt=state.attempts + 1)

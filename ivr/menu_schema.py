@@ -13,7 +13,8 @@ from typing import Any
 import yaml
 
 MENU_DIR = Path(__file__).with_name("menus")
-NODE_TYPES = {"say", "menu", "collect", "confirm", "action", "branch", "transfer", "hangup"}
+NODE_TYPES = {"say", "menu", "collect", "confirm", "action", "branch", "transfer", "hangup",
+              "goto"}
 SECRET_MODES = {None, "encrypted", "transient"}
 RESERVED_KEYS = {"0", "*"}  # agent and repeat, at every menu
 
@@ -60,13 +61,14 @@ class Node:
     reason: str | None = None
     max_attempts: int | None = None
     timeout: int | None = None
+    on_max_attempts: str | None = None
 
     @property
     def takes_input(self) -> bool:
         return self.type in {"menu", "collect", "confirm"}
 
     def targets(self) -> list[str]:
-        found = [self.next, self.yes, self.no, self.default]
+        found = [self.next, self.yes, self.no, self.default, self.on_max_attempts]
         found += [o.goto for o in self.options.values()]
         found += list(self.outcomes.values()) + list(self.cases.values())
         return [t for t in found if t]
@@ -95,14 +97,15 @@ _FIELDS = {
     "branch": {"var", "cases", "default"},
     "transfer": {"prompt", "reason"},
     "hangup": {"prompt"},
+    "goto": {"next"},
 }
 _REQUIRED = {
     "say": {"prompt", "next"}, "menu": {"prompt", "options"},
     "collect": {"prompt", "digits", "store", "next"}, "confirm": {"prompt", "yes", "no"},
     "action": {"operation", "outcomes"}, "branch": {"var", "default"},
-    "transfer": {"prompt", "reason"}, "hangup": {"prompt"},
+    "transfer": {"prompt", "reason"}, "hangup": {"prompt"}, "goto": {"next"},
 }
-_COMMON = {"type", "max_attempts", "timeout"}
+_COMMON = {"type", "max_attempts", "timeout", "on_max_attempts"}
 
 
 def _digit_bound(value, where):
@@ -195,6 +198,7 @@ def _node(node_id: str, raw: Any, where: str) -> Node:
         cases={str(k): str(v) for k, v in (raw.get("cases") or {}).items()},
         default=raw.get("default"), reason=raw.get("reason"),
         max_attempts=raw.get("max_attempts"), timeout=raw.get("timeout"),
+        on_max_attempts=raw.get("on_max_attempts"),
     )
 
 

@@ -41,8 +41,11 @@ nodes:
     store: nip
     secret: transient
     next: check
+    max_attempts: 1
+    on_max_attempts: bye
   check: {type: action, operation: check, outcomes: {ok: echo, bad: pick}}
-  echo: {type: say, prompt: echo, next: bye}
+  echo: {type: say, prompt: echo, next: leave}
+  leave: {type: goto, next: bye}
   agent: {type: transfer, prompt: agent, reason: asked}
   bye: {type: hangup, prompt: bye}
 """
@@ -120,3 +123,12 @@ def test_an_outcome_the_menu_does_not_handle_is_a_loud_error(machine):
     machine.handle(state, Event("digits", "42"))
     with pytest.raises(MenuRuntimeError, match="outcome 'surprise'"):
         machine.handle(state, Event("digits", "1234"))
+
+
+def test_a_node_may_name_its_own_escalation(machine):
+    state = CallState(call_sid="CA1")
+    machine.start(state)
+    machine.handle(state, Event("digits", "1"))
+    machine.handle(state, Event("digits", "42"))
+    reply = machine.handle(state, Event("no_input"))  # one failure allowed at "nip"
+    assert reply.hangup and reply.says == ("Adiós.",)
