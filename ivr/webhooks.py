@@ -176,6 +176,27 @@ def status():
     return ("", 204)
 
 
+@bp.errorhandler(Exception)
+def technical_problem(exc):
+    """Anything unexpected in a turn: the caller hears an apology and goes to an
+    agent instead of Twilio's canned application error. The call's state is not
+    saved (the turn's changes are lost with the exception), so a retry of this
+    turn runs it again; money is safe either way (idempotent payments)."""
+    from werkzeug.exceptions import HTTPException
+    from twilio.twiml.voice_response import VoiceResponse
+
+    if isinstance(exc, HTTPException):
+        return exc
+    log.error("ivr_turn_failed", path=request.path, call=request.form.get("CallSid"),
+              error=type(exc).__name__)
+    runtime = _runtime()
+    response = VoiceResponse()
+    response.say(runtime.interpreter.prompts.render("technical_problem", {}),
+                 language=runtime.language, voice=runtime.voice)
+    response.enqueue(runtime.settings.agent_queue)
+    return twiml.twiml_response(str(response))
+
+
 def _expired() -> str:
     from twilio.twiml.voice_response import VoiceResponse
 

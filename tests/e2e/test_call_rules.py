@@ -134,3 +134,27 @@ def test_no_secret_reaches_the_logs(dial, capsys):
     logs = capsys.readouterr()
     assert "4152310000000001" not in logs.out + logs.err
     assert "ivr_turn" in logs.out + logs.err
+
+
+def test_a_technical_failure_apologises_and_hands_over_without_posting(dial, bank, ivr_app,
+                                                                       monkeypatch, capsys):
+    from sqlalchemy.exc import OperationalError
+
+    call = dial()
+    login_with_access_key(call)
+    pay_wifi(call)
+    call.press("1")
+
+    def database_down(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(bank, "post_payment", database_down)
+    heard = call.press("1")
+    assert "tenemos un problema técnico" in heard.text
+    assert call.last.transferred == "ejecutivos"
+    with bank.unit_of_work() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Payment)) == 0
+    logs = capsys.readouterr()
+    assert "ivr_turn_failed" in logs.err and "OperationalError" in logs.err
+    state = ivr_app.extensions["ivr"].store.load(call.call_sid)
+    assert state.node == "summary"  # the failed turn changed nothing
