@@ -73,8 +73,10 @@ class Bank:
 
     # Ledger
     def verify(self) -> ledger.VerifyReport:
+        now = self.clock()
         with self.unit_of_work() as uow:
-            return ledger.verify(uow.session)
+            return ledger.verify(uow.session, day_start=self.policy.start_of_local_day(now),
+                                 local_date=now.astimezone(self.policy.timezone).date())
 
 
 def build_bank(settings, *, engine=None, clock: Clock = utc_now) -> Bank:

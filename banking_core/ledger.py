@@ -71,7 +71,9 @@ class VerifyReport:
                          + [f"  - {p}" for p in self.problems])
 
 
-def verify(session) -> VerifyReport:
+def verify(session, *, day_start=None, local_date=None) -> VerifyReport:
+    """Every invariant; with `local_date` (and its `day_start` in UTC) also the
+    accounts' running totals for that day against the day's payments."""
     report = VerifyReport()
     problems = report.problems
     report.transfers = session.scalar(select(func.count()).select_from(Transfer))
@@ -115,7 +117,27 @@ def verify(session) -> VerifyReport:
             problems.append(f"collection account {account.number} is negative: {ledger}")
 
     _verify_payments(session, problems)
+    if local_date is not None:
+        _verify_daily_totals(session, problems, day_start, local_date)
     return report
+
+
+def _verify_daily_totals(session, problems: list[str], day_start, local_date) -> None:
+    paid = {(account_id, channel): int(total) for account_id, channel, total in session.execute(
+        select(Payment.account_id, Payment.channel, func.sum(Payment.amount_centavos))
+        .where(Payment.posted_at >= day_start).group_by(Payment.account_id, Payment.channel)
+    )}
+    for account in session.execute(
+        select(Account.id, Account.number, Account.spent_phone_centavos,
+               Account.spent_web_centavos, Account.spent_agent_centavos)
+        .where(Account.spent_on == local_date).order_by(Account.id)
+    ):
+        for channel in ("phone", "web", "agent"):
+            kept = getattr(account, f"spent_{channel}_centavos")
+            actual = paid.get((account.id, channel), 0)
+            if kept != actual:
+                problems.append(f"account {account.number}: today's {channel} total is {kept} "
+                                f"but its payments today sum to {actual}")
 
 
 def _verify_payments(session, problems: list[str]) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
-    BigInteger, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, MetaData,
+    BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, MetaData,
     String, Text, UniqueConstraint, JSON,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -93,6 +93,12 @@ class Account(Base):
     limit_phone_centavos: Mapped[int | None] = mapped_column(BigInteger)
     limit_web_centavos: Mapped[int | None] = mapped_column(BigInteger)
     limit_agent_centavos: Mapped[int | None] = mapped_column(BigInteger)
+    # The day's running totals per channel (migration 0004), kept under the
+    # same row lock as the balance; `spent_on` is the bank-local day they count.
+    spent_on: Mapped[dt.date | None] = mapped_column(Date)
+    spent_phone_centavos: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    spent_web_centavos: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    spent_agent_centavos: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
     customer: Mapped[Customer | None] = relationship(back_populates="accounts")

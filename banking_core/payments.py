@@ -118,6 +118,7 @@ def _post_once(bank, principal, *, channel, account_id, service_key, references,
             biller_id=service.id, collection_account_id=service.collection_account_id,
             biller_version=service.version, references=checked, amount_centavos=amount_centavos, agent_id=agent_id,
             folio=folio, now=now, day_start=bank.policy.start_of_local_day(now),
+            local_date=local.date(),
             default_limit=bank.policy.daily_limits[channel],
             memo=f"servicio {service.service_key}",
             payload={

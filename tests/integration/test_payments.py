@@ -270,3 +270,16 @@ def test_a_rule_changed_after_caching_is_applied_at_once(demo):
     with pytest.raises(errors.AmountOutOfRange):
         pay(demo, customer, amount=1001)
     assert demo.verify().ok
+
+
+def test_a_folio_collision_is_retried_with_a_new_folio(demo, monkeypatch):
+    from banking_core import payments as payments_module
+
+    customer = ana(demo)
+    first = pay(demo, customer)
+    drawn = iter([first.folio, "1234567897"])  # the first draw collides
+    monkeypatch.setattr(payments_module, "new_folio", lambda: next(drawn))
+    second = pay(demo, customer)
+    assert second.folio == "1234567897" and not second.replayed
+    assert len({r.folio for r in demo.list_payments(customer)}) == 2
+    assert demo.verify().ok

@@ -69,3 +69,14 @@ def test_outbox_rows_stay_mutable(demo):
     with demo.unit_of_work() as uow:
         uow.session.execute(update(OutboxMessage).values(attempts=1))
         uow.commit()
+
+
+def test_a_running_daily_total_that_disagrees_with_the_payments_is_reported(demo):
+    pay(demo, ana(demo), amount=65000)
+    assert demo.verify().ok
+    with demo.unit_of_work() as uow:
+        uow.session.execute(update(Account).where(Account.number == "0012345671")
+                            .values(spent_phone_centavos=1))
+        uow.commit()
+    assert demo.verify().problems == [
+        "account 0012345671: today's phone total is 1 but its payments today sum to 65000"]
