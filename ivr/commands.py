@@ -199,6 +199,15 @@ def notify_pending():
 
 
 # ---- ivr serve ------------------------------------------------------------
+def server_layout(settings, workers: int) -> tuple[int, int, str]:
+    """(processes, threads, why): without Redis, call state lives in the process,
+    so every turn of a call must reach the same one: one process, with threads."""
+    if settings.redis_url or workers <= 1:
+        return workers, 1, ""
+    return 1, workers * 2, (f"no REDIS_URL: call state is in-process, so 1 worker with "
+                            f"{workers * 2} threads instead of {workers} workers")
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -212,10 +221,14 @@ def serve_command(host, port, workers):
     click.echo(f"Línea Directa serving on {base}")
     for name, url in service_urls(base).items():
         click.echo(f"  {name:<40} {url}")
-    sys.stdout.flush()
     gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) \
         or shutil.which("gunicorn")
     if gunicorn is None:
         raise click.ClickException("gunicorn is not installed")
-    os.execv(gunicorn, [gunicorn, "--workers", str(workers), "--bind", f"{host}:{port}",
-                        "--access-logfile", "-", "ivr.app:create_app()"])
+    workers, threads, note = server_layout(_settings(), workers)
+    if note:
+        click.echo(f"  ({note})")
+    sys.stdout.flush()
+    os.execv(gunicorn, [gunicorn, "--workers", str(workers), "--threads", str(threads),
+                        "--bind", f"{host}:{port}", "--access-logfile", "-",
+                        "ivr.app:create_app()"])

@@ -45,3 +45,11 @@ def test_production_refuses_development_secrets():
         "TWILIO_AUTH_TOKEN": "t" * 32,
     })
     assert ok.is_production and ok.log_format == "json"
+
+
+def test_serving_without_redis_keeps_every_turn_in_one_process():
+    from ivr.commands import server_layout
+
+    assert server_layout(Settings.from_env({}), 2)[:2] == (1, 4)
+    assert server_layout(Settings.from_env({"REDIS_URL": "redis://127.0.0.1:6379/0"}), 2) \
+        == (2, 1, "")
