@@ -93,8 +93,9 @@ class Account(Base):
     limit_phone_centavos: Mapped[int | None] = mapped_column(BigInteger)
     limit_web_centavos: Mapped[int | None] = mapped_column(BigInteger)
     limit_agent_centavos: Mapped[int | None] = mapped_column(BigInteger)
-    # The day's running totals per channel (migration 0004), kept under the
-    # same row lock as the balance; `spent_on` is the bank-local day they count.
+    # The day's running totals per channel, kept under the
+    # same row lock as the balance; `spent_on` is the bank-local day they count
+    # (a new day starts them at zero), so the daily limit reads no payments.
     spent_on: Mapped[dt.date | None] = mapped_column(Date)
     spent_phone_centavos: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     spent_web_centavos: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
@@ -156,7 +157,7 @@ class Biller(Base):
     amount_fixed_centavos: Mapped[int | None] = mapped_column(BigInteger)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Bumped by database triggers on any change to the biller or its references
-    # (migration 0003): lets processes cache services and detect stale copies.
+    # (migration 0001): lets processes cache services and detect stale copies.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 

@@ -29,7 +29,8 @@ import psycopg
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import DBAPIError
 
-from banking_core.models import Account, Biller, Customer, Entry, OutboxMessage, Payment, Transfer
+from banking_core.ledger import post_transfer
+from banking_core.models import Account, Biller, Customer, OutboxMessage, Payment
 
 CUSTOMER_KINDS = ("cheques", "ahorro", "nomina")
 
@@ -49,7 +50,6 @@ class PostingRequest:
     agent_id: int | None
     folio: str
     now: dt.datetime
-    day_start: dt.datetime
     local_date: dt.date
     default_limit: int
     memo: str
@@ -108,7 +108,7 @@ _CALL = """
     FROM ledger_post_payment(
         %(key)s, %(request_hash)s, %(customer_id)s, %(account_id)s, %(channel)s,
         %(biller_id)s, %(collection_account_id)s, %(ref1)s, %(ref2)s, %(ref3)s,
-        %(amount)s::bigint, %(agent_id)s, %(folio)s, %(now)s, %(day_start)s,
+        %(amount)s::bigint, %(agent_id)s, %(folio)s, %(now)s,
         %(default_limit)s::bigint, %(memo)s, %(payload)s::jsonb, %(biller_version)s,
         %(local_date)s)
 """
@@ -125,7 +125,7 @@ def _post_with_function(connection, r: PostingRequest) -> PostingResult:
         account_id=r.account_id, channel=r.channel, biller_id=r.biller_id,
         collection_account_id=r.collection_account_id, ref1=refs[0], ref2=refs[1],
         ref3=refs[2], amount=r.amount_centavos, agent_id=r.agent_id, folio=r.folio,
-        now=r.now, day_start=r.day_start, default_limit=r.default_limit, memo=r.memo,
+        now=r.now, default_limit=r.default_limit, memo=r.memo,
         payload=json.dumps(r.payload), biller_version=r.biller_version,
         local_date=r.local_date,
     )
@@ -178,7 +178,7 @@ def _post_with_statements(connection, r: PostingRequest) -> PostingResult:
     if balance < r.amount_centavos:
         return PostingResult("insufficient_funds", balance=balance, account_last4=last4)
     daily_limit = account.own_limit if account.own_limit is not None else r.default_limit
-    # The day's running totals live on the locked row (see migration 0004).
+    # The day's running totals live on the locked row (see models.Account).
     today = {c: (getattr(account, f"spent_{c}_centavos") if account.spent_on == r.local_date
                  else 0) for c in ("phone", "web", "agent")}
     spent = today[r.channel]
@@ -186,10 +186,11 @@ def _post_with_statements(connection, r: PostingRequest) -> PostingResult:
         return PostingResult("over_daily_limit", spent=spent, daily_limit=daily_limit,
                              account_last4=last4)
 
-    transfer_id = connection.execute(
-        insert(Transfer).values(kind="payment", memo=r.memo, created_at=r.now)
-        .returning(Transfer.id)
-    ).scalar_one()
+    # The transfer, both entries and the customer's cached balance; the
+    # database's no-overdraft check stays the last line of defence.
+    transfer_id = post_transfer(
+        connection, kind="payment", memo=r.memo, now=r.now,
+        legs=[(r.account_id, -r.amount_centavos), (r.collection_account_id, r.amount_centavos)])
     refs = list(r.references) + [None] * (3 - len(r.references))
     payment_id = connection.execute(
         insert(Payment).values(
@@ -200,17 +201,10 @@ def _post_with_statements(connection, r: PostingRequest) -> PostingResult:
             request_hash=r.request_hash, transfer_id=transfer_id, posted_at=r.now,
         ).returning(Payment.id)
     ).scalar_one()
-    connection.execute(insert(Entry), [
-        dict(transfer_id=transfer_id, account_id=r.account_id,
-             amount_centavos=-r.amount_centavos, created_at=r.now),
-        dict(transfer_id=transfer_id, account_id=r.collection_account_id,
-             amount_centavos=r.amount_centavos, created_at=r.now),
-    ])
     today[r.channel] += r.amount_centavos
     connection.execute(
         update(Account).where(Account.id == r.account_id)
-        .values(balance_centavos=Account.balance_centavos - r.amount_centavos,
-                spent_on=r.local_date, spent_phone_centavos=today["phone"],
+        .values(spent_on=r.local_date, spent_phone_centavos=today["phone"],
                 spent_web_centavos=today["web"], spent_agent_centavos=today["agent"])
     )
     connection.execute(insert(OutboxMessage).values(

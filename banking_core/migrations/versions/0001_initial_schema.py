@@ -1,5 +1,9 @@
 """initial schema: customers, credentials, accounts, billers, ledger, payments, outbox
 
+Besides the tables: triggers that make the ledger append-only, and triggers that
+bump billers.version on any change to a biller or its references (processes
+cache services and each posting checks the version it validated against).
+
 Revision ID: 0001
 Revises: 
 Create Date: 2026-11-22 03:14:37.727264
@@ -54,6 +58,10 @@ def upgrade() -> None:
     sa.Column('limit_phone_centavos', sa.BigInteger(), nullable=True),
     sa.Column('limit_web_centavos', sa.BigInteger(), nullable=True),
     sa.Column('limit_agent_centavos', sa.BigInteger(), nullable=True),
+    sa.Column('spent_on', sa.Date(), nullable=True),
+    sa.Column('spent_phone_centavos', sa.BigInteger(), server_default='0', nullable=False),
+    sa.Column('spent_web_centavos', sa.BigInteger(), server_default='0', nullable=False),
+    sa.Column('spent_agent_centavos', sa.BigInteger(), server_default='0', nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("kind IN ('cheques','ahorro','nomina','collection','capital')", name=op.f('ck_accounts_kind')),
     sa.CheckConstraint('balance_centavos IS NULL OR balance_centavos >= 0', name=op.f('ck_accounts_no_overdraft')),
@@ -74,6 +82,7 @@ def upgrade() -> None:
     sa.Column('amount_max_centavos', sa.BigInteger(), nullable=True),
     sa.Column('amount_fixed_centavos', sa.BigInteger(), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('version', sa.Integer(), server_default='1', nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint('(amount_fixed_centavos IS NOT NULL) OR (amount_min_centavos IS NOT NULL AND amount_max_centavos IS NOT NULL AND amount_min_centavos <= amount_max_centavos)', name=op.f('ck_billers_amount_rule')),
     sa.ForeignKeyConstraint(['collection_account_id'], ['accounts.id'], name=op.f('fk_billers_collection_account_id_accounts')),
@@ -187,8 +196,10 @@ def upgrade() -> None:
 
 
     create_immutability_triggers()
+    create_biller_version_triggers()
 
 def downgrade() -> None:
+    drop_biller_version_triggers()
     drop_immutability_triggers()
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_due')
@@ -254,3 +265,46 @@ def drop_immutability_triggers() -> None:
         for table in IMMUTABLE_TABLES:
             for action in ("update", "delete"):
                 op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{action}")
+
+
+PG_BUMP = """
+CREATE FUNCTION billers_bump_version() RETURNS trigger AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'billers' THEN
+        NEW.version := OLD.version + 1;
+        RETURN NEW;
+    END IF;
+    UPDATE billers SET version = version + 1
+     WHERE id = CASE WHEN TG_OP = 'DELETE' THEN OLD.biller_id ELSE NEW.biller_id END;
+    RETURN NULL;
+END $$ LANGUAGE plpgsql
+"""
+
+
+def create_biller_version_triggers() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(PG_BUMP)
+        op.execute("CREATE TRIGGER billers_version BEFORE UPDATE ON billers FOR EACH ROW "
+                   "WHEN (OLD.* IS DISTINCT FROM NEW.*) EXECUTE FUNCTION billers_bump_version()")
+        op.execute("CREATE TRIGGER biller_references_version AFTER INSERT OR UPDATE OR DELETE "
+                   "ON biller_references FOR EACH ROW EXECUTE FUNCTION billers_bump_version()")
+    else:
+        # SQLite: recursive_triggers is off, so this UPDATE does not re-fire itself.
+        op.execute("CREATE TRIGGER billers_version AFTER UPDATE ON billers "
+                   "WHEN NEW.version = OLD.version "
+                   "BEGIN UPDATE billers SET version = OLD.version + 1 WHERE id = NEW.id; END")
+        for action, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
+            op.execute(f"CREATE TRIGGER biller_references_version_{action.lower()} "
+                       f"AFTER {action} ON biller_references BEGIN UPDATE billers "
+                       f"SET version = version + 1 WHERE id = {row}.biller_id; END")
+
+
+def drop_biller_version_triggers() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS biller_references_version ON biller_references")
+        op.execute("DROP TRIGGER IF EXISTS billers_version ON billers")
+        op.execute("DROP FUNCTION IF EXISTS billers_bump_version()")
+    else:
+        op.execute("DROP TRIGGER IF EXISTS billers_version")
+        for action in ("insert", "update", "delete"):
+            op.execute(f"DROP TRIGGER IF EXISTS biller_references_version_{action}")

@@ -5,7 +5,11 @@ Revises: 0001
 Create Date: 2026-11-22
 
 The same contract as banking_core/posting.py's statement path (see there); the
-integration suite runs against both. SQLite gets nothing here.
+integration suite runs against both. Under the account's row lock it checks the
+caller's cached service version, ownership, the idempotency key, the balance
+and the day's running total for the channel (kept on the account row, so no
+scan of the day's payments), then writes transfer, payment, entries, balance,
+running totals and the outbox row. SQLite gets nothing here.
 """
 from alembic import op
 
@@ -14,13 +18,27 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
+SIGNATURE = ("ledger_post_payment(text, text, integer, integer, text, integer, integer, text, text, text"
+             ", bigint, integer, text, timestamptz, bigint, text, jsonb, integer, date)")
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(FUNCTION)
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"DROP FUNCTION IF EXISTS {SIGNATURE}")
+
+
 FUNCTION = r"""
 CREATE FUNCTION ledger_post_payment(
     p_key text, p_request_hash text, p_customer_id integer, p_account_id integer,
     p_channel text, p_biller_id integer, p_collection_account_id integer,
     p_ref1 text, p_ref2 text, p_ref3 text, p_amount bigint, p_agent_id integer,
-    p_folio text, p_now timestamptz, p_day_start timestamptz, p_default_limit bigint,
-    p_memo text, p_payload jsonb,
+    p_folio text, p_now timestamptz, p_default_limit bigint,
+    p_memo text, p_payload jsonb, p_biller_version integer, p_local_date date,
     OUT o_outcome text, OUT o_folio text, OUT o_payment_id bigint, OUT o_balance bigint,
     OUT o_spent bigint, OUT o_daily_limit bigint, OUT o_account_last4 text)
 LANGUAGE plpgsql AS $$
@@ -29,10 +47,22 @@ DECLARE
     v_existing record;
     v_transfer_id bigint;
 BEGIN
+    -- The caller validated against a cached copy of the service; refuse if
+    -- that copy is no longer current (the caller reloads and tries again).
+    PERFORM 1 FROM billers b WHERE b.id = p_biller_id AND b.version = p_biller_version;
+    IF NOT FOUND THEN
+        o_outcome := 'stale_service';
+        RETURN;
+    END IF;
+
     SELECT a.customer_id, a.kind, a.number, a.balance_centavos, c.name, c.email,
            CASE p_channel WHEN 'phone' THEN a.limit_phone_centavos
                           WHEN 'web' THEN a.limit_web_centavos
-                          ELSE a.limit_agent_centavos END AS own_limit
+                          ELSE a.limit_agent_centavos END AS own_limit,
+           CASE WHEN a.spent_on IS DISTINCT FROM p_local_date THEN 0
+                WHEN p_channel = 'phone' THEN a.spent_phone_centavos
+                WHEN p_channel = 'web' THEN a.spent_web_centavos
+                ELSE a.spent_agent_centavos END AS spent_today
       INTO v_account
       FROM accounts a JOIN customers c ON c.id = a.customer_id
      WHERE a.id = p_account_id
@@ -62,10 +92,9 @@ BEGIN
         RETURN;
     END IF;
     o_daily_limit := coalesce(v_account.own_limit, p_default_limit);
-    SELECT coalesce(sum(p.amount_centavos), 0) INTO o_spent
-      FROM payments p
-     WHERE p.account_id = p_account_id AND p.channel = p_channel
-       AND p.posted_at >= p_day_start;
+    -- The day's running total per channel lives on the locked row itself: no
+    -- scan of the day's payments, however many the account made.
+    o_spent := v_account.spent_today;
     IF o_spent + p_amount > o_daily_limit THEN
         o_outcome := 'over_daily_limit';
         RETURN;
@@ -82,7 +111,18 @@ BEGIN
     INSERT INTO entries (transfer_id, account_id, amount_centavos, created_at)
     VALUES (v_transfer_id, p_account_id, -p_amount, p_now),
            (v_transfer_id, p_collection_account_id, p_amount, p_now);
-    UPDATE accounts SET balance_centavos = balance_centavos - p_amount
+    UPDATE accounts
+       SET balance_centavos = balance_centavos - p_amount,
+           spent_phone_centavos = CASE WHEN spent_on IS DISTINCT FROM p_local_date THEN 0
+                                       ELSE spent_phone_centavos END
+                                  + CASE WHEN p_channel = 'phone' THEN p_amount ELSE 0 END,
+           spent_web_centavos = CASE WHEN spent_on IS DISTINCT FROM p_local_date THEN 0
+                                     ELSE spent_web_centavos END
+                                + CASE WHEN p_channel = 'web' THEN p_amount ELSE 0 END,
+           spent_agent_centavos = CASE WHEN spent_on IS DISTINCT FROM p_local_date THEN 0
+                                       ELSE spent_agent_centavos END
+                                  + CASE WHEN p_channel = 'agent' THEN p_amount ELSE 0 END,
+           spent_on = p_local_date
      WHERE id = p_account_id;
     INSERT INTO outbox (kind, payment_id, recipient, payload, status, attempts,
                         next_attempt_at, created_at)
@@ -95,16 +135,3 @@ BEGIN
     o_outcome := 'posted';
 END $$
 """
-
-SIGNATURE = ("ledger_post_payment(text, text, integer, integer, text, integer, integer, text, "
-             "text, text, bigint, integer, text, timestamptz, timestamptz, bigint, text, jsonb)")
-
-
-def upgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(FUNCTION)
-
-
-def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"DROP FUNCTION IF EXISTS {SIGNATURE}")
