@@ -19,7 +19,7 @@ from flask import Blueprint, abort, current_app, request
 from twilio.request_validator import RequestValidator
 
 from ivr import twiml
-from ivr.interpreter import Event, Interpreter
+from ivr.interpreter import Event, Interpreter, Reply
 from ivr.menu_schema import MENU_DIR, load_menu
 from ivr.operations import OPERATIONS, Services
 from ivr.prompts import load_prompts
@@ -183,29 +183,25 @@ def technical_problem(exc):
     saved (the turn's changes are lost with the exception), so a retry of this
     turn runs it again; money is safe either way (idempotent payments)."""
     from werkzeug.exceptions import HTTPException
-    from twilio.twiml.voice_response import VoiceResponse
 
     if isinstance(exc, HTTPException):
         return exc
     log.error("ivr_turn_failed", path=request.path, call=request.form.get("CallSid"),
               error=type(exc).__name__)
-    runtime = _runtime()
-    response = VoiceResponse()
-    response.say(runtime.interpreter.prompts.render("technical_problem", {}),
-                 language=runtime.language, voice=runtime.voice)
-    response.enqueue(runtime.settings.agent_queue)
-    return twiml.twiml_response(str(response))
+    return twiml.twiml_response(_final("technical_problem", transfer="technical_problem"))
 
 
 def _expired() -> str:
-    from twilio.twiml.voice_response import VoiceResponse
+    return _final("goodbye", hangup=True)
 
+
+def _final(prompt: str, *, transfer: str | None = None, hangup: bool = False) -> str:
+    """A last word outside any call state: say `prompt`, then transfer or hang up."""
     runtime = _runtime()
-    response = VoiceResponse()
-    response.say(runtime.interpreter.prompts.render("goodbye", {}), language=runtime.language,
-                 voice=runtime.voice)
-    response.hangup()
-    return str(response)
+    text = runtime.interpreter.prompts.render(prompt, {})
+    return twiml.render(Reply(says=(text,), transfer=transfer, hangup=hangup),
+                        action_url="", no_input_url="", language=runtime.language,
+                        voice=runtime.voice, queue=runtime.settings.agent_queue)
 
 
 def _log_turn(state: CallState, event: str, started: float) -> None:

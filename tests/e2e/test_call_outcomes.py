@@ -1,6 +1,6 @@
 """Every node of call-flow.md and every row of its outcomes table, by phone."""
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from banking_core.models import Account, Credential, Payment
 from ivr.prompts import say_digits

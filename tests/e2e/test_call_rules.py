@@ -3,7 +3,6 @@ import pytest
 from sqlalchemy import func, select
 
 from banking_core.models import Payment
-from ivr.simulator import FlaskTransport, SimulatedCall
 from tests.e2e.test_call_flow import login_with_access_key, pay_wifi
 
 

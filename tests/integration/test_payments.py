@@ -84,7 +84,7 @@ def test_the_daily_limit_is_per_channel_and_resets_at_mexico_city_midnight(demo,
     assert demo.verify().ok
 
 
-def test_an_account_may_carry_its_own_limit(demo, sqlite_url):
+def test_an_account_may_carry_its_own_limit(demo):
     from banking_core.models import Account
 
     customer = ana(demo)
