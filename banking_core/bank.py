@@ -8,7 +8,7 @@ from __future__ import annotations
 import structlog
 from sqlalchemy.orm import sessionmaker
 
-from banking_core import accounts, auth, billers, ledger, payments
+from banking_core import accounts, auth, billers, calls, ledger, payments
 from banking_core.policy import BankPolicy, Clock, utc_now
 from banking_core.secrets import SecretHasher
 from banking_core.uow import UnitOfWork
@@ -70,6 +70,13 @@ class Bank:
 
     def list_payments(self, principal, *, limit: int = 50):
         return payments.list_payments(self, principal, limit=limit)
+
+    # Calls
+    def record_call_end(self, end: "calls.CallEnd") -> bool:
+        return calls.record_call_end(self, end)
+
+    def call_report(self, *, since=None) -> "calls.CallReport":
+        return calls.call_report(self, since=since)
 
     # Ledger
     def verify(self) -> ledger.VerifyReport:

@@ -275,3 +275,31 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class CallRecord(Base):
+    """How one phone call ended, written when Twilio reports it over: the raw
+    material for drop-off reports (where callers hang up, why they go to an
+    agent). Holds no secret: the caller's number, who logged in, the last
+    menu node."""
+
+    __tablename__ = "call_records"
+    __table_args__ = (
+        CheckConstraint(
+            "outcome IN ('ivr_hung_up','transferred','caller_hung_up')", name="outcome"),
+        Index("ix_call_records_ended", "ended_at"),
+    )
+
+    call_sid: Mapped[str] = mapped_column(String(34), primary_key=True)
+    caller: Mapped[str | None] = mapped_column(String(20))  # E.164
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    login_method: Mapped[str | None] = mapped_column(String(16))
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    call_status: Mapped[str] = mapped_column(String(16))  # Twilio's CallStatus
+    outcome: Mapped[str] = mapped_column(String(16))
+    transfer_reason: Mapped[str | None] = mapped_column(String(40))
+    last_node: Mapped[str | None] = mapped_column(String(60))
+    turns: Mapped[int] = mapped_column(Integer, default=0)
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    folios: Mapped[list] = mapped_column(JSON, default=list)

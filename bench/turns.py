@@ -51,9 +51,11 @@ def wait_until_up(url: str, seconds: float = 30) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-def gunicorn(app_spec: str, port: int, env: dict, workers: int = 2) -> subprocess.Popen:
+def gunicorn(app_spec: str, port: int, env: dict, threads: int, workers: int = 2
+             ) -> subprocess.Popen:
     return subprocess.Popen(
-        [str(VENV_BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+        [str(VENV_BIN / "gunicorn"), "--workers", str(workers), "--threads", str(threads),
+         "--bind", f"127.0.0.1:{port}",
          "--log-level", "warning", app_spec],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         start_new_session=True)
@@ -160,6 +162,8 @@ def main(argv=None) -> int:
     parser.add_argument("--turns-each", type=int, default=100,
                         help="turns signed in advance per call (must outlast the run)")
     parser.add_argument("--port", type=int, default=5077)
+    parser.add_argument("--worker-threads", type=int, default=1,
+                        help="gunicorn --threads for both apps (1: sync workers)")
     args = parser.parse_args(argv)
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install wrk)")
@@ -179,7 +183,7 @@ def main(argv=None) -> int:
     subprocess.run([str(VENV_BIN / "ivr"), "bank", "seed-demo"], env=env, check=True,
                    capture_output=True)
     threads = 2
-    server = gunicorn("ivr.app:create_app()", args.port, env)
+    server = gunicorn("ivr.app:create_app()", args.port, env, args.worker_threads)
     try:
         wait_until_up(f"{base_url}/healthz")
         print(f"setting up {args.calls} live calls through the webhooks ...", flush=True)
@@ -197,7 +201,8 @@ def main(argv=None) -> int:
         stop(server)
     processed = after - before
     bare_port = args.port + 1
-    bare = gunicorn("bench.bare_gather:app", bare_port, {**os.environ, "PYTHONPATH": str(ROOT)})
+    bare = gunicorn("bench.bare_gather:app", bare_port, {**os.environ, "PYTHONPATH": str(ROOT)},
+                    args.worker_threads)
     try:
         wait_until_up(f"http://127.0.0.1:{bare_port}/ivr/step")
         ceiling = run_wrk(f"http://127.0.0.1:{bare_port}", script, args, threads)

@@ -198,6 +198,30 @@ def notify_pending():
                    f"  next {m.next_attempt_at:%Y-%m-%d %H:%M:%S}Z  {m.last_error or ''}")
 
 
+# ---- ivr calls ------------------------------------------------------------
+calls_cli = click.Group("calls", help="How phone calls ended.")
+
+
+@calls_cli.command("report")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Only calls that ended on or after this day (bank's local time).")
+@with_appcontext
+def calls_report(since):
+    """Outcomes, transfer reasons and the menu nodes where callers hang up."""
+    bank = _bank()
+    start = None
+    if since is not None:
+        start = since.replace(tzinfo=bank.policy.timezone)
+    report = bank.call_report(since=start)
+    click.echo(f"calls {report.total}, with a payment {report.calls_with_payment}")
+    for title, counts in (("outcome", report.by_outcome),
+                          ("transferred, by reason", report.transfers_by_reason),
+                          ("caller hung up, at node", report.hang_ups_by_node)):
+        click.echo(f"{title}:")
+        for key, n in counts.items():
+            click.echo(f"  {key:<32}{n:>8}")
+
+
 # ---- ivr serve ------------------------------------------------------------
 def server_layout(settings, workers: int) -> tuple[int, int, str]:
     """(processes, threads, why): without Redis, call state lives in the process,

@@ -162,7 +162,9 @@ def post_payment(ctx: Context) -> Outcome:
     except errors.DomainError as exc:
         return Outcome(exc.code)
     return Outcome("ok", {"folio": receipt.folio,
-                          "posted_at": receipt.local_posted_at.isoformat()})
+                          "posted_at": receipt.local_posted_at.isoformat(),
+                          # every folio of the call, for its record when it ends
+                          "call_folios": sorted({*v.get("call_folios", ()), receipt.folio})})
 
 
 def new_payment(ctx: Context) -> Outcome:

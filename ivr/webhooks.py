@@ -9,7 +9,9 @@ answer again and runs nothing twice.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
+import hmac
 import re
 import time
 
@@ -18,6 +20,7 @@ import structlog
 from flask import Blueprint, abort, current_app, request
 from twilio.request_validator import RequestValidator
 
+from banking_core.calls import CallEnd
 from ivr import twiml
 from ivr.interpreter import Event, Interpreter, Reply
 from ivr.menu_schema import MENU_DIR, load_menu
@@ -35,6 +38,7 @@ MENU_FILE = MENU_DIR / "linea_directa.yaml"
 class IvrRuntime:
     interpreter: Interpreter
     store: object
+    bank: object
     validator: RequestValidator
     settings: object
     language: str
@@ -51,6 +55,7 @@ def init_app(app, *, store=None) -> None:
                                 sealer=sealer,
                                 services=Services(bank=app.extensions["bank"], prompts=prompts)),
         store=store or store_from_settings(settings),
+        bank=app.extensions["bank"],
         validator=RequestValidator(settings.twilio_auth_token),
         settings=settings, language=prompts.language,
         voice=settings.ivr_voice or prompts.voice,
@@ -73,9 +78,19 @@ def public_url() -> str:
 def check_signature():
     runtime = _runtime()
     signature = request.headers.get("X-Twilio-Signature", "")
-    if not signature or not runtime.validator.validate(public_url(), request.form, signature):
+    if not signature or not _signed_by_twilio(runtime.validator, public_url(), signature):
         log.warning("ivr_forbidden", path=request.path, reason="bad signature")
         abort(403)
+
+
+def _signed_by_twilio(validator: RequestValidator, url: str, signature: str) -> bool:
+    """Twilio signs the URL as configured, so one HMAC over exactly that URL
+    settles nearly every request; only a mismatch pays for the validator's
+    full check, which also tries the URL with and without its port."""
+    expected = validator.compute_signature(url, request.form)
+    if hmac.compare_digest(expected.encode(), signature.encode()):
+        return True
+    return validator.validate(url, request.form, signature)
 
 
 def _caller() -> str | None:
@@ -161,6 +176,8 @@ def step():
 
 @bp.post("/status")
 def status():
+    """Twilio reports the call over: its state is closed and how it ended is
+    recorded (once, however often Twilio delivers this)."""
     runtime = _runtime()
     sid = _call_sid()
     call_status = request.form.get("CallStatus", "")
@@ -168,12 +185,30 @@ def status():
         with runtime.store.hold(sid) as slot:
             state = slot.state
             runtime.store.delete(sid)
-        log.info("call_ended", call=sid, status=call_status,
-                 last_node=state.node if state else None,
-                 ended=(state.ended if state else None) or "caller_hung_up",
-                 turns=state.turn if state else 0,
-                 duration=request.form.get("CallDuration"))
+        end = _call_end(sid, call_status, state)
+        runtime.bank.record_call_end(end)  # a repeated callback finds it recorded
+        log.info("call_ended", call=sid, status=call_status, outcome=end.outcome,
+                 reason=end.transfer_reason, last_node=end.last_node, turns=end.turns,
+                 duration=end.duration_seconds)
     return ("", 204)
+
+
+def _call_end(sid: str, call_status: str, state: CallState | None) -> CallEnd:
+    duration = request.form.get("CallDuration", "")
+    common = dict(call_sid=sid, call_status=call_status,
+                  duration_seconds=int(duration) if duration.isdigit() else None)
+    if state is None:  # never answered by us, or its state expired
+        return CallEnd(**common, outcome="caller_hung_up", caller=_caller())
+    outcome, _, reason = (state.ended or "caller_hung_up").partition(":")
+    principal = state.principal or {}
+    return CallEnd(
+        **common, outcome={"hangup": "ivr_hung_up", "transfer": "transferred"}.get(
+            outcome, "caller_hung_up"),
+        transfer_reason=reason or None, caller=state.caller,
+        customer_id=principal.get("customer_id"), login_method=principal.get("method"),
+        started_at=dt.datetime.fromtimestamp(state.started_at, dt.timezone.utc),
+        last_node=state.node or None, turns=state.turn,
+        folios=tuple(state.vars.get("call_folios", ())))
 
 
 @bp.errorhandler(Exception)

@@ -127,3 +127,26 @@ def test_notify_send_writes_eml_files_without_smtp(runner, app, settings):
 def test_health_check_and_front_page(client):
     assert client.get("/healthz").get_json() == {"status": "ok", "database": "ok"}
     assert "Línea Directa" in client.get("/").get_data(as_text=True)
+
+
+def test_calls_report_summarises_recorded_calls(runner, app):
+    from banking_core.calls import CallEnd
+
+    bank = app.extensions["bank"]
+    bank.record_call_end(CallEnd(call_sid="CA" + "1" * 32, call_status="completed",
+                                 outcome="caller_hung_up", last_node="amount"))
+    bank.record_call_end(CallEnd(call_sid="CA" + "2" * 32, call_status="completed",
+                                 outcome="transferred", transfer_reason="max_attempts",
+                                 last_node="agent_transfer"))
+    bank.record_call_end(CallEnd(call_sid="CA" + "3" * 32, call_status="completed",
+                                 outcome="ivr_hung_up", folios=("1234567897",)))
+    result = runner.invoke(args=["calls", "report"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "calls 3, with a payment 1"
+    assert any(line.split() == ["max_attempts", "1"] for line in lines)
+    assert any(line.split() == ["amount", "1"] for line in lines)
+    later = runner.invoke(args=["calls", "report", "--since", "2999-01-01"])
+    assert later.output.splitlines()[0] == "calls 0, with a payment 0"
+    bad = runner.invoke(args=["calls", "report", "--since", "ayer"])
+    assert bad.exit_code != 0 and "ayer" in bad.output
