@@ -42,9 +42,17 @@ def find_account_by_last4(bank, principal: Principal, last4: str) -> AccountView
 
 def get_account(bank, principal: Principal, account_id: int) -> AccountView:
     if not principal.may_use(account_id):
-        raise errors.AccountNotOwned("that account is not available to you")
+        raise refuse_account(bank, principal, account_id)
     with bank.unit_of_work() as uow:
         account = uow.session.get(Account, account_id)
         if account is None or account.customer_id != principal.customer_id:
-            raise errors.AccountNotOwned("that account is not available to you")
+            raise refuse_account(bank, principal, account_id)
         return _view(account)
+
+
+def refuse_account(bank, principal: Principal, account_id, **context) -> errors.AccountNotOwned:
+    """Every channel's attempt to use an account the session may not touch is
+    logged here, once: a forged form or a confused agent leaves a trace."""
+    bank.log.warning("account_refused", customer=principal.customer_id,
+                     account_id=str(account_id)[:20], method=principal.method, **context)
+    return errors.AccountNotOwned("that account is not available to you")

@@ -19,7 +19,7 @@ import time
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from banking_core import errors, posting
+from banking_core import accounts, errors, posting
 from banking_core.billers import load_service
 from banking_core.catalog import normalize_service_key
 from banking_core.folios import new_folio
@@ -53,7 +53,7 @@ def post_payment(bank, principal: Principal, *, channel: str, account_id: int, s
         raise errors.InvalidRequest("an idempotency key of 8 to 128 characters is required")
     if isinstance(account_id, bool) or not isinstance(account_id, int) \
             or not principal.may_use(account_id):
-        raise errors.AccountNotOwned("that account is not available to you")
+        raise accounts.refuse_account(bank, principal, account_id, channel=channel)
     if channel == "agent" and agent_id is None:
         raise errors.InvalidRequest("an agent payment needs the agent's id")
     references = tuple(str(r) for r in references)

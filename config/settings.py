@@ -85,6 +85,8 @@ class Settings:
     mail_from: str = "Línea Directa <notificaciones@lineadirecta.example>"
     log_format: str = "console"
     log_level: str = "INFO"
+    web_session_idle_minutes: int = 10
+    web_cookie_secure: bool = True
 
     @property
     def is_production(self) -> bool:
@@ -144,6 +146,12 @@ class Settings:
                 env, "LOG_FORMAT", _text, "json" if environment == "production" else "console"
             ),
             log_level=_read(env, "LOG_LEVEL", _text, "INFO").upper(),
+            web_session_idle_minutes=_read(env, "WEB_SESSION_IDLE_MINUTES", _integer,
+                                           cls.web_session_idle_minutes),
+            # Session cookies go over HTTPS only, except on a developer's
+            # plain-http localhost.
+            web_cookie_secure=_read(env, "WEB_COOKIE_SECURE", _boolean,
+                                    environment != "development"),
         )
         values.update(overrides)
         settings = cls(**values)
@@ -166,6 +174,10 @@ class Settings:
                 raise ConfigError(f"{name}: must be exactly 3 digits")
         if self.log_format not in {"json", "console"}:
             raise ConfigError("LOG_FORMAT: must be json or console")
+        if not 1 <= self.web_session_idle_minutes <= 60:
+            raise ConfigError("WEB_SESSION_IDLE_MINUTES: must be between 1 and 60")
+        if self.is_production and not self.web_cookie_secure:
+            raise ConfigError("WEB_COOKIE_SECURE: must stay on in production")
         for channel in ("phone", "web", "agent"):
             if self.daily_limit(channel) <= 0:
                 raise ConfigError(f"DAILY_LIMIT_{channel.upper()}: must be positive")

@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None,
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.is_production,
+        SESSION_COOKIE_SECURE=settings.web_cookie_secure,
         MAX_CONTENT_LENGTH=64 * 1024,  # no form here needs more; refuse floods early
     )
     app.session_interface = CookieSessionsOutsideIvr()
@@ -39,6 +39,8 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None,
     from ivr import site, webhooks
     app.register_blueprint(site.bp)
     webhooks.init_app(app, store=call_store)
+    import web_fallback
+    web_fallback.init_app(app)
 
     from ivr.commands import bank_cli, calls_cli, db_cli, notify_cli, serve_command
     app.cli.add_command(db_cli)

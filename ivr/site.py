@@ -10,6 +10,8 @@ bp = Blueprint("site", __name__)
 def service_urls(base_url: str) -> dict[str, str]:
     """Where each part of the system answers; `ivr serve` prints the same list."""
     return {
+        "Conexión Personal (web, clave de acceso 10000001, contraseña 1357)":
+            f"{base_url}/conexion/",
         "Línea Directa IVR (Twilio voice webhook, POST)": f"{base_url}/ivr/voice",
         "Twilio status callback (POST)": f"{base_url}/ivr/status",
         "Estado del servicio (health check)": f"{base_url}/healthz",

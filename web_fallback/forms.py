@@ -1,0 +1,100 @@
+"""Reading the payment form: what the customer typed, as primitives for the core,
+and an error per field (in their words) for whatever the core refuses.
+
+The page keeps what was typed, so a correction never means retyping it all.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from banking_core import errors
+from banking_core.catalog import Service
+from banking_core.money import parse_pesos
+from web_fallback import messages
+
+MAX_FIELD = 60  # longer than any reference or amount a biller takes
+
+
+@dataclasses.dataclass
+class PaymentForm:
+    service: Service
+    references: list[str]
+    account_id: str = ""
+    amount: str = ""
+    errors: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    # What the core receives once the form is valid.
+    account: object = None
+    amount_centavos: int | None = None
+    checked_references: tuple[str, ...] = ()
+
+    @classmethod
+    def blank(cls, service: Service) -> "PaymentForm":
+        return cls(service=service, references=[""] * len(service.references))
+
+    @classmethod
+    def from_request(cls, service: Service, form) -> "PaymentForm":
+        return cls(
+            service=service,
+            references=[form.get(f"referencia{rule.position}", "").strip()[:MAX_FIELD]
+                        for rule in service.references],
+            account_id=form.get("cuenta", "").strip()[:MAX_FIELD],
+            amount=form.get("importe", "").strip()[:MAX_FIELD],
+        )
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+    def validate(self, bank, principal) -> "PaymentForm":
+        """Every field checked by the core's own rules; each error next to its field."""
+        self.errors.clear()
+        try:
+            self.checked_references = self.service.check_references(self.references)
+        except errors.InvalidReference as exc:
+            self.errors[f"referencia{exc.position}"] = messages.reference_message(exc)
+        self.account = None
+        if not self.account_id.isdigit():
+            self.errors["cuenta"] = messages.SIMPLE["unknown_account"]
+        else:
+            try:
+                self.account = bank.get_account(principal, int(self.account_id))
+            except (errors.AccountNotOwned, errors.UnknownAccount):
+                # Not one of this session's accounts: a forged form (the core logs it).
+                self.errors["cuenta"] = messages.SIMPLE["account_not_owned"]
+        try:
+            self.amount_centavos = self.service.check_amount(parse_pesos(self.amount))
+        except ValueError:
+            self.errors["importe"] = messages.SIMPLE["invalid_amount"]
+        except errors.DomainError as exc:
+            self.errors["importe"] = messages.amount_message(exc, self.service)
+        if self.account is not None and self.amount_centavos is not None \
+                and self.account.balance_centavos < self.amount_centavos:
+            self.errors["importe"] = messages.SIMPLE["insufficient_funds"]
+        return self
+
+    def parse(self) -> bool:
+        """Only the shape of the fields (an account id, an amount in pesos), for
+        EJECUTAR: the core then checks everything else, and an exact repeat of
+        a posted payment gets its receipt back even if, since, the balance
+        fell below the amount."""
+        self.errors.clear()
+        if not self.account_id.isdigit() or len(self.account_id) > 12:
+            self.errors["cuenta"] = messages.SIMPLE["unknown_account"]
+        try:
+            self.amount_centavos = parse_pesos(self.amount)
+        except ValueError:
+            self.errors["importe"] = messages.SIMPLE["invalid_amount"]
+        return self.valid
+
+    def refuse(self, exc: errors.DomainError) -> None:
+        """A refusal from posting, put next to the field it concerns."""
+        if isinstance(exc, errors.InvalidReference):
+            self.errors[f"referencia{exc.position}"] = messages.reference_message(exc)
+        elif isinstance(exc, (errors.AccountNotOwned, errors.UnknownAccount)):
+            self.errors["cuenta"] = messages.message(exc)
+        elif isinstance(exc, (errors.InsufficientFunds, errors.OverDailyLimit,
+                              errors.AmountOutOfRange, errors.InvalidAmount)):
+            self.errors["importe"] = messages.amount_message(exc, self.service)
+        else:
+            self.errors["form"] = messages.message(exc)

@@ -1,0 +1,57 @@
+"""The core's error codes in the customer's words (Spanish, usted)."""
+from __future__ import annotations
+
+from banking_core import errors
+from banking_core.money import format_mxn
+
+REFERENCE_REASONS = {
+    "missing": "es obligatoria",
+    "too_short": "tiene menos caracteres de los necesarios",
+    "too_long": "tiene más caracteres de los permitidos",
+    "not_numeric": "debe tener solo números",
+    "bad_characters": "tiene caracteres no permitidos",
+    "bad_check_digit": "el dígito verificador no coincide",
+    "unexpected": "este servicio no la pide",
+}
+
+SIMPLE = {
+    "unknown_service": "No existe un servicio con ese número.",
+    "service_inactive": "Ese servicio no está disponible por el momento.",
+    "invalid_amount": "Escriba un importe válido, por ejemplo 349.50.",
+    "insufficient_funds": "La cuenta de retiro no tiene saldo suficiente para este pago.",
+    "unknown_account": "Elija una de sus cuentas de retiro.",
+    "account_not_owned": "Esa cuenta no está disponible para esta sesión.",
+    "idempotency_conflict": "Este pago ya se envió con otros datos. Capture el pago de nuevo.",
+    "invalid_credentials": "La clave de acceso o la contraseña no coinciden.",
+    "malformed_credential": "La clave de acceso debe tener 8 dígitos y la contraseña 4.",
+    "credential_blocked": ("Por su seguridad, su acceso está bloqueado por exceder los intentos "
+                           "permitidos. Llame a Línea Directa para desbloquearlo."),
+}
+
+
+def reference_message(exc: errors.InvalidReference) -> str:
+    label = exc.details.get("label") or f"Referencia {exc.position}"
+    return f"{label}: {REFERENCE_REASONS.get(exc.reason, 'no es válida')}."
+
+
+def amount_message(exc: errors.DomainError, service) -> str:
+    if isinstance(exc, errors.AmountOutOfRange):
+        rule = service.amount_rule
+        if rule.fixed_centavos:
+            return f"Este servicio solo acepta pagos de {format_mxn(rule.fixed_centavos)}."
+        return (f"Este servicio acepta pagos de {format_mxn(rule.min_centavos)} "
+                f"a {format_mxn(rule.max_centavos)}.")
+    if isinstance(exc, errors.OverDailyLimit):
+        available = exc.details.get("available")
+        left = f" Hoy puede pagar hasta {format_mxn(available)}." if available is not None else ""
+        return "El importe rebasa el límite diario de pagos por internet." + left
+    return message(exc)
+
+
+def message(exc: errors.DomainError) -> str:
+    if isinstance(exc, errors.InvalidCredentials):
+        remaining = exc.details.get("remaining")
+        if remaining:
+            return (f"La clave de acceso o la contraseña no coinciden. Le quedan {remaining} "
+                    f"{'intento' if remaining == 1 else 'intentos'}.")
+    return SIMPLE.get(exc.code, "No pudimos completar la operación. Intente de nuevo.")
