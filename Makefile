@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test install install-test migrate seed bench clean
+.PHONY: run test install install-test migrate seed bench clean system-packages
 
 # The venv is rebuilt when the project's dependencies change.
 $(BIN)/.installed: setup.cfg pyproject.toml
@@ -31,7 +31,23 @@ seed: migrate
 run: seed
 	$(BIN)/ivr serve --host $(HOST) --port $(PORT)
 
-test: install-test
+# Debian packages the browser tests need (Chromium, driven by Playwright: never a
+# downloaded browser). Installed when missing and we may (root with apt-get);
+# otherwise the tests that need them say so (and fail under CI).
+SYSTEM_PACKAGES ?= chromium
+system-packages:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	        echo "installing$$missing"; \
+	        (apt-get install -y -qq $$missing >/dev/null 2>&1 || \
+	         (apt-get update -qq && apt-get install -y -qq $$missing >/dev/null)) || \
+	        echo "could not install$$missing"; \
+	    else echo "missing Debian packages:$$missing (tests that need them will say so)"; fi; \
+	fi
+
+test: install-test system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install-test

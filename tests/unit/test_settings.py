@@ -31,6 +31,8 @@ def test_the_block_threshold_never_exceeds_five(value):
 @pytest.mark.parametrize("name, value", [
     ("SMTP_PORT", "twenty"), ("SMTP_STARTTLS", "maybe"), ("DAILY_LIMIT_WEB", "1.234"),
     ("BANK_TIMEZONE", "Mars/Olympus"), ("LOG_FORMAT", "xml"), ("CLABE_BANK_CODE", "12"),
+    ("WEB_SESSION_IDLE_MINUTES", "0"), ("WEB_SESSION_IDLE_MINUTES", "ten"),
+    ("WEB_COOKIE_SECURE", "perhaps"),
 ])
 def test_a_malformed_setting_names_its_variable(name, value):
     with pytest.raises(ConfigError, match=name):
@@ -53,3 +55,13 @@ def test_serving_without_redis_keeps_every_turn_in_one_process():
     assert server_layout(Settings.from_env({}), 2)[:2] == (1, 4)
     assert server_layout(Settings.from_env({"REDIS_URL": "redis://127.0.0.1:6379/0"}), 2) \
         == (2, 1, "")
+
+
+def test_session_cookies_are_secure_except_on_a_developers_localhost():
+    assert Settings.from_env({}).web_cookie_secure is False  # development: plain http
+    assert Settings.from_env({"IVR_ENV": "test"}).web_cookie_secure is True
+    production = {"IVR_ENV": "production", "NIP_PEPPER": "x" * 40, "SECRET_KEY": "s" * 40,
+                  "TWILIO_AUTH_TOKEN": "t" * 32}
+    assert Settings.from_env(production).web_cookie_secure is True
+    with pytest.raises(ConfigError, match="WEB_COOKIE_SECURE"):
+        Settings.from_env({**production, "WEB_COOKIE_SECURE": "0"})
