@@ -40,7 +40,13 @@ def is_valid_nip(nip: str) -> bool:
 
 def authenticate(bank, *, method: str, identifier: str, nip: str) -> Principal:
     ident = normalize_identifier(method, identifier)
-    lookup = bank.hasher.lookup_hash(method, ident)
+    return authenticate_lookup(bank, method=method, lookup=bank.hasher.lookup_hash(method, ident),
+                               nip=nip)
+
+
+def authenticate_lookup(bank, *, method: str, lookup: str, nip: str) -> Principal:
+    """Log-in by the identifier's keyed hash: for a channel that holds the hash,
+    never the number (an agent keyed it; the caller keys the NIP later)."""
     with bank.unit_of_work() as uow:
         cred = uow.session.execute(
             select(Credential.id, Credential.secret_hash, Credential.blocked_at)

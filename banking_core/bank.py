@@ -8,7 +8,7 @@ from __future__ import annotations
 import structlog
 from sqlalchemy.orm import sessionmaker
 
-from banking_core import accounts, auth, billers, calls, ledger, payments
+from banking_core import accounts, auth, billers, calls, handoffs, ledger, payments
 from banking_core.policy import BankPolicy, Clock, utc_now
 from banking_core.secrets import SecretHasher
 from banking_core.uow import UnitOfWork
@@ -70,6 +70,51 @@ class Bank:
 
     def list_payments(self, principal, *, limit: int = 50):
         return payments.list_payments(self, principal, limit=limit)
+
+    # Hand-offs to agents (the IVR's side and the desk's side)
+    def open_handoff(self, request: "handoffs.HandoffRequest"):
+        return handoffs.open_handoff(self, request)
+
+    def find_handoff_by_call(self, call_sid: str):
+        return handoffs.find_by_call(self, call_sid)
+
+    def caller_left_queue(self, call_sid: str, *, callback: bool = False) -> None:
+        handoffs.caller_left(self, call_sid, callback=callback)
+
+    def verify_handoff_caller(self, handoff_id: int, nip: str):
+        return handoffs.verify_caller(self, handoff_id, nip)
+
+    def authenticate_agent(self, username: str, password: str):
+        return handoffs.authenticate_agent(self, username, password)
+
+    def get_agent(self, agent_id: int):
+        return handoffs.get_agent(self, agent_id)
+
+    def list_handoffs(self, statuses=handoffs.OPEN_STATUSES):
+        return handoffs.list_handoffs(self, statuses)
+
+    def take_next_handoff(self, agent):
+        return handoffs.take_next(self, agent)
+
+    def get_handoff(self, agent, handoff_id: int):
+        return handoffs.get_handoff(self, agent, handoff_id)
+
+    def request_caller_verification(self, agent, handoff_id: int, *, method: str,
+                                    identifier: str):
+        return handoffs.request_verification(self, agent, handoff_id, method=method,
+                                             identifier=identifier)
+
+    def handoff_principal(self, agent, handoff_id: int):
+        return handoffs.caller_principal(self, agent, handoff_id)
+
+    def agent_pay(self, agent, handoff_id: int, **request):
+        return handoffs.pay(self, agent, handoff_id, **request)
+
+    def wrap_up_handoff(self, agent, handoff_id: int, *, disposition: str, notes: str = ""):
+        return handoffs.wrap_up(self, agent, handoff_id, disposition=disposition, notes=notes)
+
+    def agent_audit(self, *, handoff_id: int | None = None, limit: int = 200):
+        return handoffs.audit_log(self, handoff_id=handoff_id, limit=limit)
 
     # Calls
     def record_call_end(self, end: "calls.CallEnd") -> bool:

@@ -101,4 +101,18 @@ class InvalidRequest(DomainError):
 
 
 # Every code a channel may have to put into words; a test keeps it in step.
+class NoCallWaiting(DomainError):
+    code = "no_call_waiting"
+
+
+class HandoffUnavailable(DomainError):
+    """The transferred call does not exist, or is not this agent's to work on."""
+
+    code = "handoff_unavailable"
+
+
+class CallerNotVerified(DomainError):
+    code = "caller_not_verified"
+
+
 ALL_CODES = frozenset(cls.code for cls in DomainError.__subclasses__())

@@ -303,3 +303,56 @@ class CallRecord(Base):
     turns: Mapped[int] = mapped_column(Integer, default=0)
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
     folios: Mapped[list] = mapped_column(JSON, default=list)
+
+
+HANDOFF_STATUSES = ("waiting", "taken", "completed", "abandoned", "callback")
+
+
+class Handoff(Base):
+    """A call the IVR passed to the agents, with what the agent needs to know:
+    the screen pop. One per call; moves waiting → taken → completed (or
+    abandoned when the caller leaves the queue, callback when no agent was on
+    shift and the caller asked to be called back)."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('waiting','taken','completed','abandoned','callback')", name="status"),
+        Index("ix_handoffs_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(34), unique=True)
+    caller: Mapped[str | None] = mapped_column(String(20))  # E.164
+    reason: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(12), default="waiting")
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    login_method: Mapped[str | None] = mapped_column(String(16))  # how the caller proved it
+    account_ids: Mapped[list] = mapped_column(JSON, default=list)  # what that log-in may use
+    # What the caller keyed before the transfer (never a NIP, card or access key).
+    keyed: Mapped[dict] = mapped_column(JSON, default=dict)
+    # An unauthenticated caller's card or account, keyed by the agent, waiting for
+    # the caller to key its NIP on the phone: kept as the keyed hash and last 4.
+    verify_method: Mapped[str | None] = mapped_column(String(16))
+    verify_lookup: Mapped[str | None] = mapped_column(String(64))
+    verify_last4: Mapped[str | None] = mapped_column(String(4))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    folios: Mapped[list] = mapped_column(JSON, default=list)
+    disposition: Mapped[str | None] = mapped_column(String(40))
+    notes: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    taken_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class AgentAudit(Base):
+    """Every agent action, append-only: who did what, to which call, when."""
+
+    __tablename__ = "agent_audit"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
+    handoff_id: Mapped[int | None] = mapped_column(ForeignKey("handoffs.id"), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from pathlib import Path
 from typing import Callable, Mapping
+
+from config.hours import parse_hours
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -86,6 +89,11 @@ class Settings:
     log_format: str = "console"
     log_level: str = "INFO"
     web_session_idle_minutes: int = 10
+    agent_hours: str = "mon-sun 00:00-24:00"
+    max_queue_minutes: int = 10
+    hold_music_url: str = "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"
+    twilio_account_sid: str = ""
+    taskrouter_workflow_sid: str = ""
     web_cookie_secure: bool = True
 
     @property
@@ -146,6 +154,11 @@ class Settings:
                 env, "LOG_FORMAT", _text, "json" if environment == "production" else "console"
             ),
             log_level=_read(env, "LOG_LEVEL", _text, "INFO").upper(),
+            agent_hours=_read(env, "AGENT_HOURS", _text, cls.agent_hours),
+            max_queue_minutes=_read(env, "MAX_QUEUE_MINUTES", _integer, cls.max_queue_minutes),
+            hold_music_url=_read(env, "HOLD_MUSIC_URL", _text, cls.hold_music_url),
+            twilio_account_sid=_read(env, "TWILIO_ACCOUNT_SID", _text, ""),
+            taskrouter_workflow_sid=_read(env, "TASKROUTER_WORKFLOW_SID", _text, ""),
             web_session_idle_minutes=_read(env, "WEB_SESSION_IDLE_MINUTES", _integer,
                                            cls.web_session_idle_minutes),
             # Session cookies go over HTTPS only, except on a developer's
@@ -174,6 +187,15 @@ class Settings:
                 raise ConfigError(f"{name}: must be exactly 3 digits")
         if self.log_format not in {"json", "console"}:
             raise ConfigError("LOG_FORMAT: must be json or console")
+        try:
+            parse_hours(self.agent_hours)
+        except ValueError as exc:
+            raise ConfigError(f"AGENT_HOURS: {exc}") from None
+        if not 1 <= self.max_queue_minutes <= 60:
+            raise ConfigError("MAX_QUEUE_MINUTES: must be between 1 and 60")
+        if self.twilio_account_sid and not re.fullmatch(r"AC[0-9a-f]{32}",
+                                                        self.twilio_account_sid):
+            raise ConfigError("TWILIO_ACCOUNT_SID: must look like AC followed by 32 hex digits")
         if not 1 <= self.web_session_idle_minutes <= 60:
             raise ConfigError("WEB_SESSION_IDLE_MINUTES: must be between 1 and 60")
         if self.is_production and not self.web_cookie_secure:

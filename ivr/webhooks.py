@@ -60,6 +60,7 @@ def init_app(app, *, store=None) -> None:
         settings=settings, language=prompts.language,
         voice=settings.ivr_voice or prompts.voice,
     )
+    from ivr import queue  # noqa: F401  (its routes hang off this blueprint)
     app.register_blueprint(bp)
 
 
@@ -119,14 +120,16 @@ def _answer(state: CallState, reply, key: str) -> str:
     runtime = _runtime()
     state.turn += 1
     base = runtime.settings.public_base_url
-    xml = twiml.render(
-        reply, action_url=f"{base}/ivr/step?t={state.turn}",
-        no_input_url=f"{base}/ivr/step?t={state.turn}&ev=noinput",
-        language=runtime.language, voice=runtime.voice, queue=runtime.settings.agent_queue)
-    state.last_reply = {"key": key, "twiml": xml}
     if reply.transfer:
-        state.ended = f"transfer:{reply.transfer}"
-    elif reply.hangup:
+        from ivr import queue
+        xml = queue.transfer_twiml(state, reply)  # sets state.ended
+    else:
+        xml = twiml.render(
+            reply, action_url=f"{base}/ivr/step?t={state.turn}",
+            no_input_url=f"{base}/ivr/step?t={state.turn}&ev=noinput",
+            language=runtime.language, voice=runtime.voice, queue=runtime.settings.agent_queue)
+    state.last_reply = {"key": key, "twiml": xml}
+    if reply.hangup:
         state.ended = "hangup"
     return xml
 
@@ -202,8 +205,8 @@ def _call_end(sid: str, call_status: str, state: CallState | None) -> CallEnd:
     outcome, _, reason = (state.ended or "caller_hung_up").partition(":")
     principal = state.principal or {}
     return CallEnd(
-        **common, outcome={"hangup": "ivr_hung_up", "transfer": "transferred"}.get(
-            outcome, "caller_hung_up"),
+        **common, outcome={"hangup": "ivr_hung_up", "transfer": "transferred",
+                           "closed": "ivr_hung_up"}.get(outcome, "caller_hung_up"),
         transfer_reason=reason or None, caller=state.caller,
         customer_id=principal.get("customer_id"), login_method=principal.get("method"),
         started_at=dt.datetime.fromtimestamp(state.started_at, dt.timezone.utc),
