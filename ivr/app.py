@@ -21,7 +21,7 @@ class CookieSessionsOutsideIvr(SecureCookieSessionInterface):
 
 
 def create_app(settings: Settings | None = None, *, bank: Bank | None = None,
-               call_store=None) -> Flask:
+               call_store=None, call_control=None) -> Flask:
     settings = settings or Settings.from_env()
     configure_logging(settings)
     app = Flask(__name__, instance_path=str(settings.instance_path))
@@ -39,8 +39,10 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None,
     from ivr import site, webhooks
     app.register_blueprint(site.bp)
     webhooks.init_app(app, store=call_store)
+    import agent_desk
     import web_fallback
     web_fallback.init_app(app)
+    agent_desk.init_app(app, call_control=call_control)
 
     from ivr.commands import bank_cli, calls_cli, db_cli, notify_cli, serve_command
     app.cli.add_command(db_cli)

@@ -159,10 +159,10 @@ def queue_left():
             _say(response, "goodbye")
             response.hangup()
         return twiml.twiml_response(str(response))
-    bank.caller_left_queue(sid)
     if result == "hangup":
+        bank.caller_left_queue(sid)
         return twiml.twiml_response(str(response))
-    _offer_callback(response)  # leave, queue-full, error, system-error
+    _offer_callback(response)  # leave, queue-full, error, system-error: the caller chooses
     return twiml.twiml_response(str(response))
 
 
@@ -187,6 +187,8 @@ def queue_callback():
             runtime.bank.caller_left_queue(sid, callback=True)
             _say(response, "callback_registered", {"last4": caller[-4:]})
             log.info("callback_requested", call=sid)
+    else:
+        runtime.bank.caller_left_queue(sid)  # declined: the waiting call is abandoned
     _say(response, "goodbye")
     response.hangup()
     return twiml.twiml_response(str(response))

@@ -29,6 +29,7 @@ class Heard:
     gather: dict | None = None  # attributes of the pending <Gather>
     redirect: str | None = None
     transferred: str | None = None  # queue name
+    dialed: str | None = None  # what a <Dial> connects to, e.g. "client:agente-1"
     hung_up: bool = False
 
     @property
@@ -82,9 +83,14 @@ class SimulatedCall:
             self.transcript.append(("ivr", heard.text))
         if heard.redirect and not heard.gather:
             return self._follow(heard.redirect, self._params())
-        if heard.transferred or heard.hung_up:
+        if heard.transferred or heard.hung_up or heard.dialed:
             self.ended = True
         return heard
+
+    def redirected(self, url: str) -> Heard:
+        """Twilio moved this live call to `url` (the REST API's call update)."""
+        self.ended = False
+        return self._follow(url, self._params())
 
     # -- what the caller does ---------------------------------------------------
     def start(self) -> Heard:
@@ -145,7 +151,13 @@ def parse_twiml(body: str) -> Heard:
             heard.redirect = verb.text
             break  # Twilio leaves the document at a Redirect
         elif verb.tag == "Enqueue":
-            heard.transferred = verb.text
+            heard.transferred = (verb.text or "").strip() or "workflow:" + verb.get(
+                "workflowSid", "")
+            break
+        elif verb.tag == "Dial":
+            target = next(iter(verb), None)
+            heard.dialed = f"{target.tag.lower()}:{(target.text or '').strip()}" \
+                if target is not None else (verb.text or "").strip()
             break
         elif verb.tag == "Hangup":
             heard.hung_up = True

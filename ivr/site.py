@@ -12,6 +12,7 @@ def service_urls(base_url: str) -> dict[str, str]:
     return {
         "Conexión Personal (web, clave de acceso 10000001, contraseña 1357)":
             f"{base_url}/conexion/",
+        "Escritorio de ejecutivos (agente1 / agente-demo-1)": f"{base_url}/escritorio/",
         "Línea Directa IVR (Twilio voice webhook, POST)": f"{base_url}/ivr/voice",
         "Twilio status callback (POST)": f"{base_url}/ivr/status",
         "Estado del servicio (health check)": f"{base_url}/healthz",

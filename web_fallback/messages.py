@@ -24,6 +24,9 @@ SIMPLE = {
     "idempotency_conflict": "Este pago ya se envió con otros datos. Capture el pago de nuevo.",
     "invalid_credentials": "La clave de acceso o la contraseña no coinciden.",
     "malformed_credential": "La clave de acceso debe tener 8 dígitos y la contraseña 4.",
+    "caller_not_verified": "Verifique primero la identidad del cliente.",
+    "handoff_unavailable": "Esta llamada ya no está a su cargo.",
+    "no_call_waiting": "No hay llamadas en espera.",
     "credential_blocked": ("Por su seguridad, su acceso está bloqueado por exceder los intentos "
                            "permitidos. Llame a Línea Directa para desbloquearlo."),
 }

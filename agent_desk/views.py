@@ -1,0 +1,250 @@
+"""The desk's pages. Like the customer's web page, views only read forms, call
+the core, and put its refusals in words; the core decides who may do what."""
+from __future__ import annotations
+
+import functools
+import re
+import secrets
+import time
+
+import structlog
+from flask import (
+    Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request,
+    session, url_for,
+)
+from twilio.twiml.voice_response import VoiceResponse
+
+from agent_desk.call_control import CallControlUnavailable
+from banking_core import errors
+from banking_core.handoffs import DISPOSITIONS
+from web_fallback import messages
+from web_fallback.forms import PaymentForm
+
+bp = Blueprint("desk", __name__, url_prefix="/escritorio", template_folder="templates")
+log = structlog.get_logger("agent_desk")
+OPERATION = re.compile(r"^[0-9a-f]{32}$")
+REASONS = {
+    "alphanumeric_reference": "Referencia con letras y números",
+    "caller_request": "El cliente pidió un ejecutivo",
+    "max_attempts": "Demasiados intentos fallidos en el IVR",
+    "credential_blocked": "Acceso bloqueado",
+    "ambiguous_account": "Cuenta de retiro ambigua",
+    "technical_problem": "Problema técnico del IVR",
+    "callback": "Pidió que le devolvieran la llamada",
+}
+METHODS = {"access_key": "clave de acceso + NIP (IVR)", "card": "tarjeta + NIP (IVR)",
+           "account": "cuenta + NIP (IVR)", "card+nip": "tarjeta + NIP verificado por el ejecutivo",
+           "account+nip": "cuenta + NIP verificado por el ejecutivo"}
+
+
+def _bank():
+    return current_app.extensions["bank"]
+
+
+def agent_required(view):
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        agent_id = session.get("agent_id")
+        idle = current_app.extensions["settings"].web_session_idle_minutes * 60
+        agent = _bank().get_agent(agent_id) if agent_id else None
+        if agent is None or time.time() - session.get("agent_seen", 0) > idle * 3:
+            session.pop("agent_id", None)
+            if request.path.endswith(".json"):
+                return jsonify(error="session_expired"), 401
+            return redirect(url_for(".login"))
+        session["agent_seen"] = int(time.time())
+        g.agent = agent
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@bp.after_request
+def no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+# ---- log-in ---------------------------------------------------------------
+@bp.route("/entrar", methods=["GET", "POST"])
+def login():
+    if request.method == "GET":
+        return render_template("desk/login.html", username="", error=None)
+    username = request.form.get("usuario", "").strip()[:40]
+    try:
+        agent = _bank().authenticate_agent(username, request.form.get("contrasena", "")[:200])
+    except errors.InvalidCredentials:
+        return render_template("desk/login.html", username=username,
+                               error="Usuario o contraseña incorrectos."), 401
+    session.pop("agent_id", None)
+    session["agent_id"], session["agent_seen"] = agent.id, int(time.time())
+    session.permanent = True
+    return redirect(url_for(".index"))
+
+
+@bp.post("/salir")
+def logout():
+    session.pop("agent_id", None)
+    return redirect(url_for(".login"))
+
+
+# ---- the queue --------------------------------------------------------------
+def _row(h) -> dict:
+    return {"id": h.id, "status": h.status, "reason": REASONS.get(h.reason, h.reason),
+            "caller": h.caller or "número oculto", "customer": h.customer_name or "sin identificar",
+            "waiting_since": h.created_at.isoformat(), "agent": h.agent_name,
+            "mine": h.agent_id == g.agent.id,
+            "url": url_for(".call", handoff_id=h.id) if h.agent_id == g.agent.id else None}
+
+
+def _queue() -> dict:
+    calls = _bank().list_handoffs(("waiting", "taken", "callback"))
+    return {"waiting": [_row(h) for h in calls if h.status == "waiting"],
+            "in_progress": [_row(h) for h in calls if h.status == "taken"],
+            "callbacks": [_row(h) for h in calls if h.status == "callback"]}
+
+
+@bp.get("/")
+@agent_required
+def index():
+    return render_template("desk/index.html", queue=_queue())
+
+
+@bp.get("/llamadas.json")
+@agent_required
+def calls_json():
+    """Polled by the desk page every few seconds: it updates by itself."""
+    return jsonify(_queue())
+
+
+@bp.post("/tomar")
+@agent_required
+def take():
+    try:
+        handoff = _bank().take_next_handoff(g.agent)
+    except errors.NoCallWaiting:
+        flash("No hay llamadas en espera.", "info")
+        return redirect(url_for(".index"))
+    return redirect(url_for(".call", handoff_id=handoff.id))
+
+
+# ---- one call -----------------------------------------------------------------
+def agent_leg_twiml(queue: str) -> str:
+    """What the agent's phone leg runs to be put through to the caller."""
+    response = VoiceResponse()
+    response.dial().queue(queue)
+    return str(response)
+
+
+def _handoff(handoff_id: int):
+    try:
+        return _bank().get_handoff(g.agent, handoff_id)
+    except errors.HandoffUnavailable:
+        abort(404)
+
+
+def _call_page(handoff, form: PaymentForm | None = None, status: int = 200, **extra):
+    bank = _bank()
+    accounts, service_error = [], None
+    if handoff.verified and handoff.status == "taken" and handoff.agent_id == g.agent.id:
+        accounts = bank.list_accounts(bank.handoff_principal(g.agent, handoff.id))
+        if form is None:
+            key = request.args.get("servicio") or handoff.keyed.get("service_key")
+            if key:
+                try:
+                    form = PaymentForm.blank(bank.find_service(str(key)))
+                except (errors.UnknownService, errors.ServiceInactive) as exc:
+                    service_error = messages.message(exc)
+    given = request.form.get("operacion", "")
+    return render_template(
+        "desk/call.html", handoff=handoff, form=form, accounts=accounts,
+        service_error=service_error, reasons=REASONS, methods=METHODS,
+        dispositions=DISPOSITIONS,
+        operation=given if OPERATION.match(given) else secrets.token_hex(16),
+        leg_twiml=agent_leg_twiml(current_app.extensions["settings"].agent_queue),
+        audit=bank.agent_audit(handoff_id=handoff.id), **extra), status
+
+
+@bp.get("/llamadas/<int:handoff_id>")
+@agent_required
+def call(handoff_id):
+    return _call_page(_handoff(handoff_id))
+
+
+@bp.post("/llamadas/<int:handoff_id>/verificar")
+@agent_required
+def verify(handoff_id):
+    """Verify a caller who never logged in: the agent keys the card or account
+    number the caller reads out; the caller keys the NIP on the phone."""
+    bank = _bank()
+    handoff = _handoff(handoff_id)
+    try:
+        bank.request_caller_verification(
+            g.agent, handoff_id, method=request.form.get("metodo", ""),
+            identifier=request.form.get("numero", "")[:40])
+    except (errors.MalformedCredential, errors.HandoffUnavailable) as exc:
+        return _call_page(handoff, status=422, verify_error=(
+            "Escriba los 16 dígitos de la tarjeta o los 10 de la cuenta."
+            if isinstance(exc, errors.MalformedCredential) else messages.message(exc)))
+    settings = current_app.extensions["settings"]
+    try:
+        current_app.extensions["call_control"].redirect(
+            handoff.call_sid, f"{settings.public_base_url}/ivr/queue/verify?h={handoff_id}")
+    except CallControlUnavailable as exc:
+        log.warning("call_control_failed", handoff=handoff_id, error=str(exc))
+        return _call_page(_handoff(handoff_id), status=503, verify_error=(
+            "No fue posible enviar la llamada al IVR para que el cliente marque su NIP."))
+    flash("El cliente está marcando su NIP en el IVR; regresa con usted al terminar.", "info")
+    return redirect(url_for(".call", handoff_id=handoff_id))
+
+
+@bp.post("/llamadas/<int:handoff_id>/pagar")
+@agent_required
+def pay(handoff_id):
+    bank = _bank()
+    handoff = _handoff(handoff_id)
+    try:
+        service = bank.find_service(request.form.get("servicio", ""))
+    except (errors.UnknownService, errors.ServiceInactive) as exc:
+        return _call_page(handoff, status=422, service_error=messages.message(exc))
+    form = PaymentForm.from_request(service, request.form)
+    operation = request.form.get("operacion", "")
+    if not OPERATION.match(operation):
+        abort(400, "operación inválida")
+    receipt = None
+    try:
+        # The core checks everything (and replays a double submit's receipt).
+        if form.parse():
+            receipt = bank.agent_pay(
+                g.agent, handoff_id, account_id=int(form.account_id),
+                service_key=service.service_key, references=form.references,
+                amount_centavos=form.amount_centavos, operation=operation)
+    except errors.DomainError as exc:
+        form.refuse(exc)
+    if receipt is None:
+        return _call_page(handoff, form, 422)
+    flash(f"Pago realizado. Folio {receipt.folio}: léalo al cliente.", "success")
+    return redirect(url_for(".call", handoff_id=handoff_id, folio=receipt.folio))
+
+
+@bp.post("/llamadas/<int:handoff_id>/cerrar")
+@agent_required
+def wrap_up(handoff_id):
+    handoff = _handoff(handoff_id)
+    try:
+        _bank().wrap_up_handoff(g.agent, handoff_id,
+                                disposition=request.form.get("disposicion", ""),
+                                notes=request.form.get("notas", ""))
+    except (errors.InvalidRequest, errors.HandoffUnavailable):
+        return _call_page(handoff, status=422, wrap_error="Elija cómo terminó la llamada.")
+    flash("Llamada cerrada.", "info")
+    return redirect(url_for(".index"))
+
+
+@bp.get("/auditoria")
+@agent_required
+def audit():
+    if g.agent.role != "supervisor":
+        abort(403)
+    return render_template("desk/audit.html", entries=_bank().agent_audit(limit=500))
