@@ -36,6 +36,9 @@ class CallState:
     ended: str | None = None
     last_reply: dict | None = None
     path: list = dataclasses.field(default_factory=list)
+    # What the call heard and keyed, secrets masked (ivr/recording.py); saved
+    # to the database once, when the call ends, not on every turn.
+    recording: list = dataclasses.field(default_factory=list)
 
     def to_json(self) -> str:
         # Every field already holds plain JSON values, so the instance's own
