@@ -58,7 +58,7 @@ def junit_xml(results: list[RunResult], seconds: float, *, suite: str = "ivr-tra
                           skipped="0", time=f"{seconds:.3f}")
     for r in results:
         case = ET.SubElement(tests, "testcase", name=r.transcript.name,
-                             classname=r.transcript.path.replace("/", ".").removesuffix(".yaml"),
+                             classname=_classname(r.transcript.path),
                              file=r.transcript.path, time=f"{r.seconds:.3f}")
         if not r.passed:
             f = r.failure
@@ -70,3 +70,7 @@ def junit_xml(results: list[RunResult], seconds: float, *, suite: str = "ivr-tra
             f"turn {t.turn} {ms(t.latency)} {t.action}" for t in r.timings])
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _classname(path: str) -> str:
+    return path.removesuffix(".yaml").strip("./").replace("/", ".")
