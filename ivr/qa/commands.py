@@ -21,8 +21,9 @@ def _settings():
 
 
 def _quiet_logs(settings) -> None:
-    # The in-process app logs every turn; a replay's own report is the output.
-    configure_logging(dataclasses.replace(settings, log_level="WARNING"), force=True)
+    # The in-process app logs every turn (and every expected block or refusal
+    # as a warning); a replay's own report is the output. Errors still show.
+    configure_logging(dataclasses.replace(settings, log_level="ERROR"), force=True)
 
 
 def _variables(pairs) -> dict:

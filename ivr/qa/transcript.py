@@ -142,7 +142,7 @@ class Transcript:
 
 def _step(raw, number: int, line: int, where: str) -> Step:
     if isinstance(raw, str) and raw in BARE_ACTIONS:
-        return Step(number, line, raw, True)
+        return Step(number, line, raw, {} if raw == "expect_transfer" else True)
     if not isinstance(raw, dict) or len(raw) != 1:
         raise TranscriptError(
             f"{where}: a step is one action: {', '.join(ACTIONS)} (e.g. `- press: \"1\"`)")
