@@ -258,7 +258,7 @@ def dial_command(target, auth_token, caller):
     settings = _settings()
     _quiet_logs(settings)
     new_line, shared, close = _line_source(settings, target, auth_token, None, True, ())
-    stdin = click.get_text_stream("stdin")
+    stdin = sys.stdin
 
     def read(prompt: str):
         click.echo(prompt, nl=False)
