@@ -237,7 +237,7 @@ def how_to_call(base: str) -> dict[str, str]:
     ivr = os.path.relpath(os.path.join(os.path.dirname(sys.executable), "ivr"))
     return {
         "Call it from this terminal (softphone)": f"{ivr} dial --target {base}",
-        "Replay a scripted call (load: --concurrency)":
+        "Replay scripted calls (and load)":
             f"{ivr} replay tests/transcripts/load --target {base}",
     }
 
