@@ -356,3 +356,24 @@ class AgentAudit(Base):
     action: Mapped[str] = mapped_column(String(40))
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class CallTranscript(Base):
+    """What one phone call heard and keyed, turn by turn, for QA: `ivr
+    transcripts export` turns it into a replayable script and `ivr replay`
+    reads the menu nodes it visited for coverage. Secrets never reach it: keys
+    typed at a secret node (NIP, card, account, access key) are stored masked,
+    and long digit runs in what was said are masked too."""
+
+    __tablename__ = "call_transcripts"
+    __table_args__ = (Index("ix_call_transcripts_saved", "saved_at"),)
+
+    call_sid: Mapped[str] = mapped_column(String(34), primary_key=True)
+    caller: Mapped[str | None] = mapped_column(String(20))  # E.164
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    saved_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # As in call_records; None while the call may still be live (saved by the
+    # sweep because its status callback had not come).
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    complete: Mapped[bool] = mapped_column(Boolean, default=False)
+    turns: Mapped[list] = mapped_column(JSON, default=list)

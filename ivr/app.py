@@ -50,6 +50,11 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None,
     app.cli.add_command(bank_cli)
     app.cli.add_command(notify_cli)
     app.cli.add_command(serve_command)
+
+    from ivr.qa.commands import dial_command, replay_command, transcripts_cli
+    app.cli.add_command(replay_command)
+    app.cli.add_command(transcripts_cli)
+    app.cli.add_command(dial_command)
     return app
 
 

@@ -232,6 +232,16 @@ def server_layout(settings, workers: int) -> tuple[int, int, str]:
                             f"{workers * 2} threads instead of {workers} workers")
 
 
+def how_to_call(base: str) -> dict[str, str]:
+    """The QA tools pointed at this server, as the banner shows them."""
+    ivr = os.path.relpath(os.path.join(os.path.dirname(sys.executable), "ivr"))
+    return {
+        "Call it from this terminal (softphone)": f"{ivr} dial --target {base}",
+        "Replay scripted calls (and load)":
+            f"{ivr} replay tests/transcripts/load --target {base}",
+    }
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -245,6 +255,8 @@ def serve_command(host, port, workers):
     click.echo(f"Línea Directa serving on {base}")
     for name, url in service_urls(base).items():
         click.echo(f"  {name:<40} {url}")
+    for name, command in how_to_call(base).items():
+        click.echo(f"  {name:<40} {command}")
     gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) \
         or shutil.which("gunicorn")
     if gunicorn is None:

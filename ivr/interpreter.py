@@ -38,6 +38,7 @@ class Reply:
     gather: Gather | None = None
     transfer: str | None = None  # the reason, when the call goes to an agent
     hangup: bool = False
+    visited: tuple[str, ...] = ()  # nodes run this turn, in order (QA coverage, recordings)
 
 
 @dataclasses.dataclass
@@ -46,6 +47,7 @@ class Turn:
 
     says: list[str] = dataclasses.field(default_factory=list)
     transient: dict = dataclasses.field(default_factory=dict)
+    visited: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,6 +123,7 @@ class Interpreter:
         for _ in range(MAX_STEPS):
             node = self.menu.node(node_id)
             state.path = (state.path + [node.id])[-200:]
+            turn.visited.append(node.id)
             if node.takes_input:
                 state.node, state.attempts = node.id, 0
                 return self._ask(state, node, turn, attempt=1)
@@ -137,11 +140,12 @@ class Interpreter:
                 state.node = node.id
                 turn.says.append(self._say(node.prompt, state))
                 state.vars.setdefault("transfer_reason", node.reason)
-                return Reply(says=tuple(turn.says), transfer=node.reason)
+                return Reply(says=tuple(turn.says), transfer=node.reason,
+                             visited=tuple(turn.visited))
             elif node.type == "hangup":
                 state.node = node.id
                 turn.says.append(self._say(node.prompt, state))
-                return Reply(says=tuple(turn.says), hangup=True)
+                return Reply(says=tuple(turn.says), hangup=True, visited=tuple(turn.visited))
         raise MenuRuntimeError(f"more than {MAX_STEPS} nodes without input from {node_id!r}")
 
     def _act(self, state: CallState, node: Node, turn: Turn) -> str:
@@ -167,7 +171,7 @@ class Interpreter:
             num_digits, finish = 1, ""
         gather = Gather(says=tuple(turn.says), num_digits=num_digits, finish_on_key=finish,
                         timeout=node.timeout or self.menu.timeout)
-        return Reply(gather=gather)
+        return Reply(gather=gather, visited=tuple(turn.visited))
 
     def _failure(self, state: CallState, node: Node, turn: Turn, prompt: str) -> Reply:
         state.attempts += 1

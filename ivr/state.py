@@ -36,6 +36,9 @@ class CallState:
     ended: str | None = None
     last_reply: dict | None = None
     path: list = dataclasses.field(default_factory=list)
+    # What the call heard and keyed, secrets masked (ivr/recording.py); saved
+    # to the database once, when the call ends, not on every turn.
+    recording: list = dataclasses.field(default_factory=list)
 
     def to_json(self) -> str:
         # Every field already holds plain JSON values, so the instance's own
@@ -95,6 +98,13 @@ class MemoryCallStore:
     def delete(self, call_sid: str) -> None:
         self._states.pop(call_sid, None)
 
+    def idle_states(self, min_idle: float):
+        """States untouched for at least `min_idle` seconds (ivr transcripts sweep)."""
+        now = time.monotonic()
+        for expires, text in list(self._states.values()):
+            if expires > now and self._ttl - (expires - now) >= min_idle:
+                yield CallState.from_json(text)
+
     @contextlib.contextmanager
     def hold(self, call_sid: str):
         with self._guard:
@@ -144,6 +154,22 @@ class RedisCallStore:
 
     def delete(self, call_sid: str) -> None:
         self._redis.delete(self._prefix + call_sid)
+
+    def idle_states(self, min_idle: float):
+        """States untouched for at least `min_idle` seconds: every save resets
+        a state's TTL, so what is left of it says how long it has been idle."""
+        keys = [k for k in self._redis.scan_iter(match=self._prefix + "*", count=500)
+                if not k.endswith(":lock")]
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            pipe = self._redis.pipeline(transaction=False)
+            for key in chunk:
+                pipe.ttl(key)
+            for key, ttl in zip(chunk, pipe.execute()):
+                if ttl >= 0 and self._ttl - ttl >= min_idle:
+                    text = self._redis.get(key)
+                    if text is not None:
+                        yield CallState.from_json(text)
 
     @contextlib.contextmanager
     def hold(self, call_sid: str):

@@ -21,7 +21,8 @@ from flask import Blueprint, abort, current_app, request
 from twilio.request_validator import RequestValidator
 
 from banking_core.calls import CallEnd
-from ivr import twiml
+from banking_core.call_transcripts import save_transcript
+from ivr import recording, twiml
 from ivr.interpreter import Event, Interpreter, Reply
 from ivr.menu_schema import MENU_DIR, load_menu
 from ivr.operations import OPERATIONS, Services
@@ -143,7 +144,10 @@ def voice():
         if slot.state is not None:  # a duplicated first request: the same answer
             return twiml.twiml_response(slot.state.last_reply["twiml"])
         state = CallState(call_sid=sid, caller=_caller())
-        xml = _answer(state, runtime.interpreter.start(state), key)
+        reply = runtime.interpreter.start(state)
+        xml = _answer(state, reply, key)
+        recording.record_turn(state, runtime.interpreter.menu, event=Event("start"),
+                              input_node=None, reply=reply)
         slot.save(state)
     _log_turn(state, "start", started)
     return twiml.twiml_response(xml)
@@ -171,7 +175,11 @@ def step():
             # Out of order (an old gather answering late): repeat where we are.
             return twiml.twiml_response(state.last_reply["twiml"])
         event = Event("no_input") if no_input or not digits else Event("digits", digits)
-        xml = _answer(state, runtime.interpreter.handle(state, event), key)
+        input_node = state.node
+        reply = runtime.interpreter.handle(state, event)
+        xml = _answer(state, reply, key)
+        recording.record_turn(state, runtime.interpreter.menu, event=event,
+                              input_node=input_node, reply=reply)
         slot.save(state)
     _log_turn(state, event.kind, started)
     return twiml.twiml_response(xml)
@@ -190,6 +198,9 @@ def status():
             runtime.store.delete(sid)
         end = _call_end(sid, call_status, state)
         runtime.bank.record_call_end(end)  # a repeated callback finds it recorded
+        if state is not None:  # its transcript, for QA (a repeat finds no state)
+            save_transcript(runtime.bank, recording.recording_of(
+                state, outcome=end.outcome, complete=True))
         log.info("call_ended", call=sid, status=call_status, outcome=end.outcome,
                  reason=end.transfer_reason, last_node=end.last_node, turns=end.turns,
                  duration=end.duration_seconds)

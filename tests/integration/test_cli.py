@@ -150,3 +150,11 @@ def test_calls_report_summarises_recorded_calls(runner, app):
     assert later.output.splitlines()[0] == "calls 0, with a payment 0"
     bad = runner.invoke(args=["calls", "report", "--since", "ayer"])
     assert bad.exit_code != 0 and "ayer" in bad.output
+
+
+def test_the_serve_banner_says_how_to_dial_the_line():
+    from ivr.commands import how_to_call
+
+    shown = how_to_call("http://127.0.0.1:5000")
+    assert shown["Call it from this terminal (softphone)"].endswith(
+        "ivr dial --target http://127.0.0.1:5000")

@@ -1,0 +1,1 @@
+"""QA tools over the call simulator: transcripts, replay, coverage, load, softphone."""
