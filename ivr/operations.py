@@ -41,7 +41,11 @@ def login(ctx: Context) -> Outcome:
                                       nip=ctx.transient.pop("nip", ""))
     except errors.InvalidCredentials as exc:
         remaining = exc.details.get("remaining")
-        return Outcome(exc.code, {"remaining": remaining if remaining is not None else ""})
+        if remaining is None:  # no such credential: nothing to count down
+            return Outcome("unknown_credential")
+        if remaining == 1:
+            return Outcome("last_attempt")  # said in the singular
+        return Outcome(exc.code, {"remaining": remaining})
     except (errors.MalformedCredential, errors.CredentialBlocked) as exc:
         return Outcome(exc.code)
     ctx.state.principal = {

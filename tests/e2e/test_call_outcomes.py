@@ -75,6 +75,15 @@ def test_a_wrong_nip_says_attempts_left_and_three_block_the_credential(dial, ban
     assert "bloqueado" in heard.text  # even with the right NIP, on a new call
 
 
+def test_an_access_key_that_does_not_exist_is_said_without_a_count(dial):
+    call = dial()
+    call.press("1")
+    call.press("10000099")
+    heard = call.press("1357")
+    assert "Los datos no coinciden con nuestros registros." in heard.text
+    assert "intentos" not in heard.text
+
+
 def test_an_alphanumeric_reference_goes_to_an_agent(dial):
     call = dial()
     login_with_access_key(call)
