@@ -2,7 +2,8 @@
 as Twilio does — signed form posts with Twilio's parameters, a fresh CallSid,
 following <Gather> (numDigits, finishOnKey, the no-input fall-through to the
 next verb), <Redirect>, <Say>, <Enqueue>, <Hangup> — and sends the status
-callback when the call ends.
+callback when the call ends. Given `play` (a function from a <Play> URL to the
+text it says), it hears <Play> too, so one transcript serves both prompt modes.
 
 It talks to a Flask test client in-process; a transport with the same
 `post(url, data, headers)` shape can carry it over HTTP.
@@ -33,7 +34,12 @@ class Heard:
 
     @property
     def text(self) -> str:
-        return " ".join(self.says)
+        # Played pieces of one sentence may start with its punctuation
+        # (", referencia"): no space before it.
+        text = ""
+        for said in self.says:
+            text += said if not text or said[:1] in ",.;:" else " " + said
+        return text
 
 
 class FlaskTransport:
@@ -49,8 +55,9 @@ class FlaskTransport:
 
 class SimulatedCall:
     def __init__(self, transport, *, base_url: str, auth_token: str,
-                 caller: str = "+523336693552", called: str = "+525557213390"):
+                 caller: str = "+523336693552", called: str = "+525557213390", play=None):
         self.transport, self.base_url = transport, base_url.rstrip("/")
+        self.play = play
         self.validator = RequestValidator(auth_token)
         self.call_sid = "CA" + uuid.uuid4().hex
         self.caller, self.called = caller, called
@@ -72,11 +79,15 @@ class SimulatedCall:
                    else self.validator.compute_signature(url, params)}
         return self.transport.post(url, params, headers)
 
+    def hear(self, body: str) -> Heard:
+        """What a caller hears from a TwiML answer, in either prompt mode."""
+        return parse_twiml(body, play=self.play)
+
     def _follow(self, url: str, params: dict) -> Heard:
         status, body = self.post(url, params)
         if status != 200:
             raise CallError(f"{url} answered {status}: {body[:200]}")
-        heard = parse_twiml(body)
+        heard = self.hear(body)
         self.last = heard
         if heard.says:
             self.transcript.append(("ivr", heard.text))
@@ -125,7 +136,7 @@ class SimulatedCall:
         return self.last.gather
 
 
-def parse_twiml(body: str) -> Heard:
+def parse_twiml(body: str, *, play=None) -> Heard:
     try:
         root = ET.fromstring(body)
     except ET.ParseError as exc:
@@ -140,7 +151,11 @@ def parse_twiml(body: str) -> Heard:
             if heard.gather is not None:
                 raise CallError("two <Gather> in one response")
             heard.gather = dict(verb.attrib)
-            heard.says.extend(child.text or "" for child in verb if child.tag == "Say")
+            for child in verb:
+                if child.tag == "Say":
+                    heard.says.append(child.text or "")
+                elif child.tag == "Play" and play is not None:
+                    heard.says.append(play(child.text or ""))
         elif verb.tag == "Redirect":
             heard.redirect = verb.text
             break  # Twilio leaves the document at a Redirect
@@ -150,6 +165,8 @@ def parse_twiml(body: str) -> Heard:
         elif verb.tag == "Hangup":
             heard.hung_up = True
             break
+        elif verb.tag == "Play" and play is not None:
+            heard.says.append(play(verb.text or ""))
         elif verb.tag in {"Pause", "Play"}:
             continue
         else:

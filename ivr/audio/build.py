@@ -19,7 +19,8 @@ from pathlib import Path
 
 from ivr.audio import tts
 from ivr.audio.manifest import Entry, Manifest, ManifestError, load_manifest, text_hash
-from ivr.audio.pieces import tts_text
+from ivr.audio.pieces import pause_ms, tts_text
+from ivr.audio.wavfile import mulaw_wav, silence
 
 SILENCE_DBFS = -45.0  # below this, the engine's lead-in and tail count as silence
 KEEP_MS = 15          # of that silence, kept at each end so a piece does not click
@@ -59,13 +60,18 @@ def build(language: str, texts: dict[str, str], directory: Path, *, force: bool 
     engine = engine_for(language)
     old = {} if force else _existing_entries(directory)
     wanted = {text_hash(engine, text): (text, kind) for text, kind in texts.items()}
-    entries, todo = {}, []
+    entries, todo, rendered = {}, [], 0
     for key, (text, kind) in sorted(wanted.items()):
         entry = old.get(key)
         if entry is not None and (directory / entry.file).is_file():
             entries[key] = Entry(entry.file, text, kind, entry.milliseconds)
+        elif kind == "pause":  # silence needs no engine
+            (directory / f"{key}.wav").write_bytes(mulaw_wav(silence(pause_ms(text))))
+            entries[key] = Entry(f"{key}.wav", text, kind, pause_ms(text))
+            rendered += 1
         else:
             todo.append((key, text, kind))
+    rendered += len(todo)
     batches = [todo[i:i + BATCH_SIZE] for i in range(0, len(todo), BATCH_SIZE)]
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
         for built in pool.map(lambda batch: _render_batch(engine, batch, directory), batches):
@@ -78,7 +84,7 @@ def build(language: str, texts: dict[str, str], directory: Path, *, force: bool 
         if path.name not in keep:
             path.unlink()
             removed += 1
-    return BuildReport(language=language, rendered=len(todo), kept=len(entries) - len(todo),
+    return BuildReport(language=language, rendered=rendered, kept=len(entries) - rendered,
                        removed=removed, files=len(entries),
                        total_bytes=sum((directory / f).stat().st_size for f in keep),
                        seconds=round(time.monotonic() - started, 1))

@@ -42,11 +42,15 @@ def check(catalog: PromptCatalog, directory: Path) -> list[str]:
         if path.name not in listed:
             problems.append(f"orphan: {path.name} is not in the manifest")
         else:
-            problems.extend(f"{path.name}: {p}" for p in file_problems(path.read_bytes()))
+            pause = manifest.entries[path.name[:-4]].kind == "pause"
+            problems.extend(f"{path.name}: {p}"
+                            for p in file_problems(path.read_bytes(), pause=pause))
     return problems
 
 
-def file_problems(blob: bytes) -> list[str]:
+def file_problems(blob: bytes, *, pause: bool = False) -> list[str]:
+    """What is wrong with one file: its format, and silence at its ends (a
+    pause must be silence, and short)."""
     try:
         wav = read_wav(blob)
     except WavError as exc:
@@ -55,6 +59,9 @@ def file_problems(blob: bytes) -> list[str]:
         return [f"format tag {wav.format_tag}, {wav.channels} channel(s), {wav.rate} Hz, "
                 f"{wav.bits} bits; expected mu-law (7), 1, 8000 Hz, 8 bits"]
     head, tail = edge_silences_ms(wav.data)
+    if pause:
+        return [] if head == wav.milliseconds and 0 < head <= 500 else \
+            [f"a pause must be at most 500 ms of silence ({wav.milliseconds} ms)"]
     problems = []
     if head >= len(wav.data) // 8:
         problems.append("silent")

@@ -24,7 +24,7 @@ class ManifestError(ValueError):
 class Entry:
     file: str
     text: str
-    kind: str  # "prompt" (a piece of a prompt) or "word" (for reading values)
+    kind: str  # "prompt" (a piece of a prompt), "pause" (its bare punctuation), "word"
     milliseconds: int
 
 

@@ -1,9 +1,11 @@
 """What play mode needs recorded, and how a value is read from recorded words.
 
-Two kinds of recordings, both keyed by their text:
+Three kinds of recordings, all keyed by their text:
 
 - prompt pieces: each stretch of a prompt's own text between placeholders, in
   every variant ("Usted eligió la cuenta terminación", ". Si es correcto, …");
+- pauses: a stretch that is only punctuation (the ", " in "{position},
+  {label}", the "." after a value) is a short silence, as a voice pauses there;
 - words: every word the value readers of `ivr/prompts.py` produce for digits,
   amounts, dates, times and plain numbers — 0 to 30, the tens, "y", "cien" and
   the hundreds, "mil", "millón"/"millones", "un"/"una", "pesos", "centavos",
@@ -28,6 +30,8 @@ from ivr.prompts import MONTHS, PromptCatalog, say_amount, say_date, say_digits,
 READERS = ("digits", "amount", "date", "time", "number")
 WORD_GAP_MS = 50    # between the words of one number: they run together
 COMMA_GAP_MS = 220  # "cinco, seis, siete": the pause a comma makes
+PAUSE_MS = {",": 220, ";": 280, ":": 280, ".": 350}
+DEFAULT_PAUSE_MS = 280
 _SEPARATOR = re.compile(r"(,\s*|\s+)")
 _NUMBER = re.compile(r"0|[1-9][0-9]{0,11}")
 
@@ -38,8 +42,12 @@ def piece_key(text: str) -> str:
 
 
 def speakable(text: str) -> bool:
-    """False for the bare punctuation between two values (": ", "."): nothing to play."""
+    """False for the bare punctuation between two values (": ", "."): a pause."""
     return any(ch.isalnum() for ch in text)
+
+
+def pause_ms(key: str) -> int:
+    return max(PAUSE_MS.get(ch, DEFAULT_PAUSE_MS) for ch in key)
 
 
 def tts_text(key: str) -> str:
@@ -48,8 +56,10 @@ def tts_text(key: str) -> str:
     return key.lstrip(",.;: ")
 
 
-def prompt_pieces(catalog: PromptCatalog) -> set[str]:
-    return {piece_key(text) for text in catalog.static_texts() if speakable(text)}
+def prompt_pieces(catalog: PromptCatalog) -> dict[str, str]:
+    """Each piece of prompt text -> "prompt", or "pause" for bare punctuation."""
+    keys = {piece_key(text) for text in catalog.static_texts()}
+    return {key: "prompt" if speakable(key) else "pause" for key in keys if key}
 
 
 # -- values -----------------------------------------------------------------
@@ -150,5 +160,5 @@ def _known_values() -> tuple[str, ...]:
 def recordings(catalog: PromptCatalog) -> dict[str, str]:
     """Every text that must be recorded for this catalog -> its kind."""
     texts = {word: "word" for word in vocabulary()}
-    texts.update((text, "prompt") for text in prompt_pieces(catalog))
+    texts.update(prompt_pieces(catalog))
     return texts

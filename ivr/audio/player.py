@@ -10,7 +10,7 @@ Each segment of the prompt (see `ivr.prompts.Spoken`) becomes:
   operation composed — <Say>, in the configured voice, in the same place. No
   speech engine may run inside a webhook (Twilio waits 15 s in all, and
   pyttsx3 is not safe there), and those values are not known at build time.
-- bare punctuation between two values: nothing.
+- bare punctuation between two values (", " "."): <Play> of a short pause.
 """
 from __future__ import annotations
 
@@ -28,12 +28,10 @@ class Player:
         """Append what says `text` to `verb` (a VoiceResponse or a Gather)."""
         segments = text.segments if isinstance(text, Spoken) else (Segment(str(text)),)
         for segment in segments:
-            if not pieces.speakable(segment.text):
-                continue
             url = self.url_for(segment)
             if url:
                 verb.play(url)
-            else:
+            elif pieces.speakable(segment.text):
                 verb.say(segment.text.strip(), language=language, voice=voice)
 
     def url_for(self, segment: Segment) -> str | None:

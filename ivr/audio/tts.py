@@ -16,6 +16,7 @@ import sys
 # espeak-ng has to Mexican Spanish.
 VOICES = {"es-MX": "roa/es-419", "es": "roa/es-419", "en-US": "gmw/en-US", "en": "gmw/en-US"}
 RATE = 150  # words per minute: espeak's default 175 is brisk for a phone line
+ATTEMPTS = 3
 
 
 class EngineError(RuntimeError):
@@ -43,12 +44,23 @@ def main(argv: list[str]) -> int:
     engine.setProperty("voice", jobs["voice"])
     engine.setProperty("rate", jobs["rate"])
     for text, path in jobs["items"]:
-        engine.save_to_file(text, path)
-        engine.runAndWait()
-        if not os.path.exists(path) or os.path.getsize(path) <= 44:  # a bare header
-            print(f"the engine wrote nothing for {text!r}", file=sys.stderr)
+        if not _save(engine, text, path):
+            print(f"the engine wrote nothing for {text!r} in {ATTEMPTS} attempts",
+                  file=sys.stderr)
             return 4
     return 0
+
+
+def _save(engine, text: str, path: str) -> bool:
+    # espeak-ng synthesizes on its own thread and pyttsx3 (2.99) sometimes
+    # returns from runAndWait() without having written the file (about one
+    # text in a few hundred here): asking again has always produced it.
+    for _ in range(ATTEMPTS):
+        engine.save_to_file(text, path)
+        engine.runAndWait()
+        if os.path.exists(path) and os.path.getsize(path) > 44:  # more than a header
+            return True
+    return False
 
 
 if __name__ == "__main__":

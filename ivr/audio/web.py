@@ -22,23 +22,28 @@ MIMETYPE = "audio/wav"  # Twilio accepts audio/wav; any other type is error 1342
 _lock = threading.Lock()
 
 
-def init_app(app, *, library: AudioLibrary | None = None) -> None:
-    app.extensions["audio"] = {library.language: library} if library else {}
+def init_app(app) -> None:
+    app.extensions["audio"] = {}  # language -> AudioLibrary, loaded on first use
     app.register_blueprint(bp)
 
 
-def _library(language: str) -> AudioLibrary:
-    libraries = current_app.extensions["audio"]
+def load_library(app, language: str) -> AudioLibrary:
+    """The app's library for `language` (ManifestError if it has none)."""
+    libraries = app.extensions["audio"]
     if language not in libraries:
-        if not LANGUAGE.fullmatch(language):
-            abort(404)
-        try:
-            library = AudioLibrary(current_app.extensions["settings"].audio_dir, language)
-        except ManifestError:
-            abort(404)
+        library = AudioLibrary(app.extensions["settings"].audio_dir, language)
         with _lock:
             libraries.setdefault(language, library)
     return libraries[language]
+
+
+def _library(language: str) -> AudioLibrary:
+    if not LANGUAGE.fullmatch(language):
+        abort(404)
+    try:
+        return load_library(current_app, language)
+    except ManifestError:
+        abort(404)
 
 
 @bp.get("/<language>/<name>")
