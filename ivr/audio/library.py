@@ -6,6 +6,7 @@ import collections
 import re
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from ivr.audio import pieces
 from ivr.audio.manifest import load_manifest
@@ -79,10 +80,10 @@ class AudioLibrary:
         return read_wav((self.directory / self._by_text[word].file).read_bytes()).data
 
     # -- for transcripts -------------------------------------------------------------
-    def text_for(self, path: str) -> str:
-        """What a played URL path says, as say mode would have written it
-        (`/audio/es-MX/<hash>.wav` or `/audio/es-MX/<kind>/<token>.wav`)."""
-        parts = path.split("?")[0].strip("/").split("/")
+    def text_for(self, url: str) -> str:
+        """What a played URL says, as say mode would have written it
+        (`…/audio/es-MX/<hash>.wav` or `…/audio/es-MX/<kind>/<token>.wav`)."""
+        parts = urlsplit(url).path.strip("/").split("/")
         if len(parts) == 3 and parts[:2] == ["audio", self.language]:
             entry = self.manifest.entries.get(parts[2].removesuffix(".wav"))
             if entry:
@@ -90,4 +91,4 @@ class AudioLibrary:
         if len(parts) == 4 and parts[:2] == ["audio", self.language] \
                 and parts[2] in pieces.READERS and parts[3].endswith(".wav"):
             return pieces.reading(parts[2], parts[3].removesuffix(".wav"))
-        raise KeyError(f"no recording at {path}")
+        raise KeyError(f"no recording at {url}")

@@ -41,7 +41,7 @@ def listener(app):
             raise CallError(f"<Play> {url}: {response.status_code} {response.mimetype}")
         if not read_wav(response.get_data()).is_telephony:
             raise CallError(f"<Play> {url}: not 8 kHz mono mu-law")
-        return library.text_for(parts.path)
+        return library.text_for(url)
 
     return hear
 
