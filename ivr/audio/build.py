@@ -1,7 +1,7 @@
 """`ivr audio build`: every text play mode needs, recorded as telephony audio.
 
-For each text not yet in the manifest: the speech engine renders it (in a
-subprocess, see tts.py); pydub trims the silence the engine leaves at both
+For each text not yet in the manifest: the speech engine renders it (in its
+own process, see tts.py); pydub trims the silence the engine leaves at both
 ends and brings every piece to one loudness, so pieces played one after
 another sound like one sentence; ffmpeg converts to 8 kHz mono mu-law WAV.
 Texts already built are kept; files no text needs any more are removed.
@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
-import json
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,8 +23,6 @@ SILENCE_DBFS = -45.0  # below this, the engine's lead-in and tail count as silen
 KEEP_MS = 15          # of that silence, kept at each end so a piece does not click
 TARGET_DBFS = -19.0   # average loudness of every piece
 PEAK_CEILING_DBFS = -1.0
-BATCH_SIZE = 40       # texts per engine process
-BATCH_TIMEOUT = 120   # seconds before a stalled engine process is killed
 PROCESSING = f"trim {SILENCE_DBFS} dBFS keep {KEEP_MS} ms; {TARGET_DBFS} dBFS; 8000 Hz mono mu-law"
 
 
@@ -47,7 +42,7 @@ class BuildReport:
 
 
 def engine_for(language: str) -> dict:
-    return {"tts": "pyttsx3+espeak-ng", "voice": tts.voice_for(language), "rate": tts.RATE,
+    return {"tts": "espeak-ng", "voice": tts.voice_for(language), "rate": tts.RATE,
             "processing": PROCESSING}
 
 
@@ -72,10 +67,9 @@ def build(language: str, texts: dict[str, str], directory: Path, *, force: bool 
         else:
             todo.append((key, text, kind))
     rendered += len(todo)
-    batches = [todo[i:i + BATCH_SIZE] for i in range(0, len(todo), BATCH_SIZE)]
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
-        for built in pool.map(lambda batch: _render_batch(engine, batch, directory), batches):
-            entries.update(built)
+        built = pool.map(lambda job: (job[0], _render(engine, *job, directory)), todo)
+        entries.update(built)
     manifest = Manifest(language=language, engine=engine, entries=entries)
     manifest.save(directory)
     keep = {entry.file for entry in entries.values()}
@@ -99,35 +93,14 @@ def _existing_entries(directory: Path) -> dict[str, Entry]:
         raise BuildError(f"{exc} (use --force to rebuild everything)") from None
 
 
-def _render_batch(engine: dict, batch: list[tuple[str, str, str]],
-                  directory: Path) -> dict[str, Entry]:
+def _render(engine: dict, key: str, text: str, kind: str, directory: Path) -> Entry:
     with tempfile.TemporaryDirectory(prefix="ivr-tts-") as tmp:
-        raw = {key: Path(tmp) / f"{key}.raw.wav" for key, _, _ in batch}
-        jobs = Path(tmp) / "jobs.json"
-        jobs.write_text(json.dumps({
-            "voice": engine["voice"], "rate": engine["rate"],
-            "items": [[tts_text(text), str(raw[key])] for key, text, _ in batch]}),
-            encoding="utf-8")
-        _run_engine(jobs)
-        return {key: Entry(f"{key}.wav", text, kind,
-                           _process(raw[key], directory / f"{key}.wav"))
-                for key, text, kind in batch}
+        raw = Path(tmp) / "engine.wav"
+        tts.speak_to_file(tts_text(text), raw, voice=engine["voice"], rate=engine["rate"])
+        return Entry(f"{key}.wav", text, kind, _process(raw, directory / f"{key}.wav", text))
 
 
-def _run_engine(jobs: Path) -> None:
-    try:
-        result = subprocess.run([sys.executable, "-m", "ivr.audio.tts", str(jobs)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                timeout=BATCH_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        raise BuildError(f"the speech engine stalled for {BATCH_TIMEOUT} s on one batch") \
-            from None
-    if result.returncode != 0:
-        last = (result.stderr.strip().splitlines() or ["no message"])[-1]
-        raise BuildError(f"the speech engine failed (exit {result.returncode}): {last}")
-
-
-def _process(raw: Path, out: Path) -> int:
+def _process(raw: Path, out: Path, text: str) -> int:
     """Trim, level and convert one engine recording; returns its length in ms."""
     from pydub import AudioSegment
     from pydub.silence import detect_leading_silence
@@ -138,7 +111,7 @@ def _process(raw: Path, out: Path) -> int:
         tail = detect_leading_silence(sound.reverse(), silence_threshold=SILENCE_DBFS,
                                       chunk_size=5)
         if head >= len(sound):
-            raise BuildError(f"{raw.name}: the engine produced only silence")
+            raise BuildError(f"the engine produced only silence for {text!r}")
         sound = sound[max(head - KEEP_MS, 0): len(sound) - max(tail - KEEP_MS, 0)]
         gain = min(TARGET_DBFS - sound.dBFS, PEAK_CEILING_DBFS - sound.max_dBFS)
         sound = sound.apply_gain(gain)

@@ -1,22 +1,24 @@
-"""The speech engine, in its own process: `python -m ivr.audio.tts JOBS.json`.
+"""The speech engine: espeak-ng, one process per text, never inside the app.
 
-pyttsx3 drives espeak-ng through libespeak-ng. Its runAndWait() is known to
-hang on a later call in one process and under threads, so the builder starts
-one process per batch of texts and kills it if it stalls; the app never speaks.
-JOBS.json: {"voice": ..., "rate": ..., "items": [[text, wav_path], ...]}; each
-item is written as the engine's own WAV (22,050 Hz 16-bit PCM).
+Why espeak-ng's own command and not pyttsx3 (which drives the same engine):
+pyttsx3 2.99's espeak driver writes the file from espeak's callback thread and
+races with runAndWait(). Measured here, about one text in a hundred came out
+empty, and the last chunk of audio lands in the file or not depending on
+timing, so one text rendered twice gave two different files: committed audio
+would change on every rebuild, and a retry loop would only hide it. The
+command is deterministic (the same text is the same bytes), takes ~15 ms a
+text, and a stalled one is killed by its timeout without taking the build down.
 """
 from __future__ import annotations
 
-import json
-import os
-import sys
+import shutil
+import subprocess
 
 # espeak-ng voices per prompt language; Latin American Spanish is the nearest
 # espeak-ng has to Mexican Spanish.
 VOICES = {"es-MX": "roa/es-419", "es": "roa/es-419", "en-US": "gmw/en-US", "en": "gmw/en-US"}
-RATE = 150  # words per minute: espeak's default 175 is brisk for a phone line
-ATTEMPTS = 3
+RATE = 150     # words per minute: espeak's default 175 is brisk for a phone line
+TIMEOUT = 60   # seconds for one text
 
 
 class EngineError(RuntimeError):
@@ -31,37 +33,18 @@ def voice_for(language: str) -> str:
     return voice
 
 
-def main(argv: list[str]) -> int:
-    with open(argv[1], encoding="utf-8") as f:
-        jobs = json.load(f)
+def speak_to_file(text: str, path, *, voice: str, rate: int = RATE) -> None:
+    """Write `text` spoken as the engine's own WAV (22,050 Hz 16-bit PCM)."""
+    program = shutil.which("espeak-ng")
+    if program is None:
+        raise EngineError("espeak-ng not found: install it (apt-get install espeak-ng)")
     try:
-        import pyttsx3
-
-        engine = pyttsx3.init("espeak")
-    except Exception as exc:  # noqa: BLE001 - any failure: the engine is not usable here
-        print(f"pyttsx3/espeak-ng unusable: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 3
-    engine.setProperty("voice", jobs["voice"])
-    engine.setProperty("rate", jobs["rate"])
-    for text, path in jobs["items"]:
-        if not _save(engine, text, path):
-            print(f"the engine wrote nothing for {text!r} in {ATTEMPTS} attempts",
-                  file=sys.stderr)
-            return 4
-    return 0
-
-
-def _save(engine, text: str, path: str) -> bool:
-    # espeak-ng synthesizes on its own thread and pyttsx3 (2.99) sometimes
-    # returns from runAndWait() without having written the file (about one
-    # text in a few hundred here): asking again has always produced it.
-    for _ in range(ATTEMPTS):
-        engine.save_to_file(text, path)
-        engine.runAndWait()
-        if os.path.exists(path) and os.path.getsize(path) > 44:  # more than a header
-            return True
-    return False
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+        # The text goes on stdin, so none of it is ever taken for an option.
+        result = subprocess.run([program, "-v", voice, "-s", str(rate), "-b", "1",
+                                 "-w", str(path)], input=text.encode("utf-8"),
+                                capture_output=True, timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise EngineError(f"espeak-ng stalled for {TIMEOUT} s on {text!r}") from None
+    if result.returncode != 0:
+        message = result.stderr.decode("utf-8", "replace").strip() or "no message"
+        raise EngineError(f"espeak-ng failed on {text!r}: {message.splitlines()[-1]}")
