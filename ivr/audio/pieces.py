@@ -75,7 +75,9 @@ def value_token(kind: str, value) -> str | None:
             return token if _NUMBER.fullmatch(token) else None
         if kind in ("date", "time"):
             when = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-            return when.strftime("%Y-%m-%d") if kind == "date" else f"{when.hour:02d}{when.minute:02d}"
+            if kind == "date":
+                return when.strftime("%Y-%m-%d")
+            return f"{when.hour:02d}{when.minute:02d}"
         if kind == "number":
             token = str(value)
             return token if _NUMBER.fullmatch(token) else None
