@@ -25,11 +25,6 @@ def database_url(request, sqlite_url):
     return sqlite_url
 
 
-@pytest.fixture
-def prompt_mode():
-    return "both"  # this module places its call in each mode itself
-
-
 def place_scripted_call(settings, mode: str) -> tuple[list[tuple[str, str]], list[str]]:
     """The call's transcript, and the URLs it played."""
     from banking_core import loader
