@@ -5,7 +5,7 @@ audio with <Play> instead of Twilio's <Say>.
                value is read as a sequence of recorded words
   manifest.py  audio/<language>/manifest.json: text hash -> file, text
   wavfile.py   8 kHz mono mu-law WAV: read the header, join pieces
-  tts.py       the speech engine, run in its own process per batch
+  tts.py       the speech engine (espeak-ng), in its own process per text
   build.py     `ivr audio build`: render, trim, normalize, convert; incremental
   check.py     `ivr audio check`: every prompt has audio, every file a prompt
   library.py   the built audio of one language, as the app uses it

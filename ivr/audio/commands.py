@@ -39,7 +39,7 @@ audio_cli = click.Group("audio", help="Recorded prompts for play mode (IVR_PROMP
 @click.option("--force", is_flag=True, help="Render every text again, ignoring the manifest.")
 def audio_build(language, force):
     """Record every prompt and the words for reading values, into audio/<language>/.
-    Needs espeak-ng (through pyttsx3) and ffmpeg; only new texts are rendered."""
+    Needs espeak-ng and ffmpeg; only new texts are rendered."""
     root = _audio_dir()
     for catalog in _catalogs(language):
         try:

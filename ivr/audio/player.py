@@ -8,8 +8,9 @@ Each segment of the prompt (see `ivr.prompts.Spoken`) becomes:
   kind): <Play> of it;
 - anything else — a customer's or a biller's name from the database, or text an
   operation composed — <Say>, in the configured voice, in the same place. No
-  speech engine may run inside a webhook (Twilio waits 15 s in all, and
-  pyttsx3 is not safe there), and those values are not known at build time.
+  speech engine may run inside a webhook (Twilio waits 15 s in all for a
+  turn, and the app ships without one), and those values are not known at
+  build time.
 - bare punctuation between two values (", " "."): <Play> of a short pause.
 """
 from __future__ import annotations
