@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test install install-test migrate seed bench clean system-packages
+.PHONY: run test install install-test system-packages audio audio-check migrate seed bench clean
 
 # The venv is rebuilt when the project's dependencies change.
 $(BIN)/.installed: setup.cfg pyproject.toml
@@ -31,10 +31,12 @@ seed: migrate
 run: seed
 	$(BIN)/ivr serve --host $(HOST) --port $(PORT)
 
-# Debian packages the browser tests need (Chromium, driven by Playwright: never a
-# downloaded browser). Installed when missing and we may (root with apt-get);
-# otherwise the tests that need them say so (and fail under CI).
-SYSTEM_PACKAGES ?= chromium
+# Debian packages the tests need: Chromium for the browser tests (driven by
+# Playwright: never a downloaded browser), espeak-ng and ffmpeg for recording
+# prompts (`ivr audio build`; serving recorded prompts needs neither). Installed
+# when missing and we may (root with apt-get); otherwise the tests that need
+# them say so (and fail under CI).
+SYSTEM_PACKAGES ?= chromium espeak-ng ffmpeg
 system-packages:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do \
 	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -49,6 +51,12 @@ system-packages:
 
 test: install-test system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+audio: install system-packages
+	$(BIN)/ivr audio build
+
+audio-check: install
+	$(BIN)/ivr audio check
 
 bench: install-test
 	$(BIN)/python bench/payments.py

@@ -68,6 +68,8 @@ class Settings:
     agent_queue: str = "ejecutivos"
     ivr_language: str = "es-MX"
     ivr_voice: str = ""  # empty: the prompt file's voice
+    ivr_prompt_mode: str = "say"  # say: Twilio's <Say>; play: our recordings (ivr/audio/)
+    audio_dir: Path = PROJECT_ROOT / "audio"
     public_base_url: str = "http://127.0.0.1:5000"
     secret_key: str = "development-secret-key"
     nip_pepper: str = _DEV_PEPPER
@@ -130,6 +132,8 @@ class Settings:
             agent_queue=_read(env, "AGENT_QUEUE", _text, cls.agent_queue),
             ivr_language=_read(env, "IVR_LANGUAGE", _text, cls.ivr_language),
             ivr_voice=_read(env, "IVR_VOICE", _text, ""),
+            ivr_prompt_mode=_read(env, "IVR_PROMPT_MODE", _text, cls.ivr_prompt_mode).lower(),
+            audio_dir=Path(_read(env, "IVR_AUDIO_DIR", _text, str(cls.audio_dir))),
             public_base_url=_read(env, "PUBLIC_BASE_URL", _text, cls.public_base_url).rstrip("/"),
             secret_key=_read(env, "SECRET_KEY", _text, cls.secret_key),
             nip_pepper=_read(env, "NIP_PEPPER", _text, _DEV_PEPPER),
@@ -185,6 +189,8 @@ class Settings:
                            ("CLABE_PLAZA_CODE", self.clabe_plaza_code)):
             if len(code) != 3 or not code.isdigit():
                 raise ConfigError(f"{name}: must be exactly 3 digits")
+        if self.ivr_prompt_mode not in {"say", "play"}:
+            raise ConfigError("IVR_PROMPT_MODE: must be say or play")
         if self.log_format not in {"json", "console"}:
             raise ConfigError("LOG_FORMAT: must be json or console")
         try:

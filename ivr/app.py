@@ -37,7 +37,9 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None,
     app.extensions["bank"] = bank or build_bank(settings)
 
     from ivr import site, webhooks
+    from ivr.audio import web as audio_web
     app.register_blueprint(site.bp)
+    audio_web.init_app(app)
     webhooks.init_app(app, store=call_store)
     import agent_desk
     import web_fallback

@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from config import ConfigError, Settings
 from ivr.app import create_app
+from ivr.audio.commands import audio_cli
 
 
 def _make_app():
@@ -18,6 +19,7 @@ def _make_app():
 
 cli = FlaskGroup(create_app=_make_app, load_dotenv=False,
                  help="Línea Directa: database, bank, notifications and serving.")
+cli.add_command(audio_cli)  # needs no app: see ivr/audio/commands.py
 
 
 def _safe_url(url: str) -> str:

@@ -9,6 +9,7 @@ from banking_core import errors
 from banking_core.money import format_mxn
 from banking_core.views import Principal
 from ivr.interpreter import Context, Outcome
+from ivr.prompts import join_spoken
 
 KIND_WORDS = {"cheques": "cheques", "ahorro": "ahorro", "nomina": "nómina"}
 PAYMENT_VARS = ("account_last4", "account_id", "service_key", "service_name",
@@ -63,7 +64,9 @@ def read_balances(ctx: Context) -> Outcome:
             "balance": a.balance_centavos})
         for a in services.bank.list_accounts(_principal(ctx))
     ]
-    return Outcome("ok", {"balances": " ".join(lines)})
+    # Joined keeping each line's segments, so play mode plays their recordings
+    # (they are said in this same turn; the call state keeps plain text).
+    return Outcome("ok", {"balances": join_spoken(lines)})
 
 
 def find_account(ctx: Context) -> Outcome:

@@ -3,6 +3,10 @@
 Identifiers (account endings, service keys, references, folios) are read digit
 by digit; amounts in words ("trescientos cuarenta y nueve pesos con cincuenta
 centavos", by num2words); dates and times as a person says them.
+
+A rendered prompt is a `Spoken`: its text, plus the segments it was made of
+(the prompt's own words, and each value with how it is read), so that play mode
+(`ivr/audio/`) can play recordings of the same words Twilio's <Say> would say.
 """
 from __future__ import annotations
 
@@ -73,6 +77,42 @@ _FORMATTERS = {"digits": say_digits, "amount": say_amount, "date": say_date, "ti
 
 
 @dataclasses.dataclass(frozen=True)
+class Segment:
+    """A stretch of a rendered prompt: `text` exactly as it is said.
+
+    kind "text" is the prompt's own words; "digits", "amount", "date" and "time"
+    are a value read that way; "value" is a captured value inserted as it is."""
+
+    text: str
+    kind: str = "text"
+    value: object = None
+
+
+class Spoken(str):
+    """A rendered prompt: a plain string (say mode sends it as it is) that also
+    remembers its segments. Operations that concatenate rendered prompts keep
+    them with `join_spoken`; a value that is a Spoken lends its segments to the
+    prompt it fills. Anything else done to it yields a plain string, which play
+    mode still plays if it is a recorded text and says otherwise."""
+
+    segments: tuple[Segment, ...]
+
+    def __new__(cls, segments):
+        spoken = super().__new__(cls, "".join(s.text for s in segments))
+        spoken.segments = tuple(segments)
+        return spoken
+
+
+def join_spoken(parts, separator: str = " ") -> Spoken:
+    segments = []
+    for i, part in enumerate(parts):
+        if i:
+            segments.append(Segment(separator))
+        segments.extend(part.segments if isinstance(part, Spoken) else (Segment(str(part)),))
+    return Spoken(segments)
+
+
+@dataclasses.dataclass(frozen=True)
 class PromptCatalog:
     language: str
     voice: str
@@ -86,15 +126,34 @@ class PromptCatalog:
         variants = self.prompts[key]
         return variants[min(max(attempt, 1), len(variants)) - 1]
 
-    def render(self, key: str, values: dict, attempt: int = 1) -> str:
-        def fill(match: re.Match) -> str:
-            name, kind = match.group(1), match.group(2)
-            if name not in values or values[name] is None:
-                raise PromptError(f"prompt {key!r} needs {name!r}, which was not captured")
-            value = values[name]
-            return _FORMATTERS[kind](value) if kind else str(value)
+    def render(self, key: str, values: dict, attempt: int = 1) -> Spoken:
+        template, segments, start = self.text(key, attempt), [], 0
+        for match in _PLACEHOLDER.finditer(template):
+            if match.start() > start:
+                segments.append(Segment(template[start:match.start()]))
+            segments.extend(self._fill(key, match, values))
+            start = match.end()
+        if start < len(template):
+            segments.append(Segment(template[start:]))
+        return Spoken(segments)
 
-        return _PLACEHOLDER.sub(fill, self.text(key, attempt))
+    @staticmethod
+    def _fill(key: str, match: re.Match, values: dict) -> tuple[Segment, ...]:
+        name, kind = match.group(1), match.group(2)
+        if name not in values or values[name] is None:
+            raise PromptError(f"prompt {key!r} needs {name!r}, which was not captured")
+        value = values[name]
+        if kind:
+            return (Segment(_FORMATTERS[kind](value), kind, value),)
+        if isinstance(value, Spoken):  # a prompt rendered earlier, e.g. balance lines
+            return value.segments
+        return (Segment(str(value), "value", value),)
+
+    def static_texts(self) -> set[str]:
+        """Every stretch of prompt text between placeholders, in every variant:
+        what play mode needs recorded."""
+        return {piece for variants in self.prompts.values() for variant in variants
+                for piece in _PLACEHOLDER.split(variant)[::3] if piece}
 
 
 def parse_prompts(text: str, *, source: str) -> PromptCatalog:

@@ -40,10 +40,17 @@ def _url(path: str) -> str:
     return _runtime().settings.public_base_url + path
 
 
-def _say(response, key: str, values: dict | None = None) -> None:
+def _speak(verb, text) -> None:
+    """Say `text` as every reply does: Twilio's voice, or our recordings in play mode."""
     runtime = _runtime()
-    text = runtime.interpreter.prompts.render(key, values or {})
-    response.say(text, language=runtime.language, voice=runtime.voice)
+    if runtime.player is not None:
+        runtime.player.speak(verb, text, language=runtime.language, voice=runtime.voice)
+    else:
+        verb.say(text, language=runtime.language, voice=runtime.voice)
+
+
+def _say(verb, key: str, values: dict | None = None) -> None:
+    _speak(verb, _runtime().interpreter.prompts.render(key, values or {}))
 
 
 def say_hours(text: str) -> str:
@@ -74,7 +81,7 @@ def transfer_twiml(state, reply) -> str:
     runtime = _runtime()
     response = VoiceResponse()
     for text in reply.says:
-        response.say(text, language=runtime.language, voice=runtime.voice)
+        _speak(response, text)
     if not agents_on_shift():
         state.ended = f"closed:{reply.transfer}"
         _say(response, "agents_closed", {"hours": say_hours(runtime.settings.agent_hours)})
@@ -113,9 +120,7 @@ def task_attributes(handoff) -> dict:
 def _offer_callback(response) -> None:
     gather = Gather(input="dtmf", num_digits=1, action=_url("/ivr/queue/callback"),
                     method="POST", timeout=6)
-    runtime = _runtime()
-    gather.say(runtime.interpreter.prompts.render("offer_callback", {}),
-               language=runtime.language, voice=runtime.voice)
+    _say(gather, "offer_callback")
     response.append(gather)
     response.redirect(_url("/ivr/queue/callback?ev=noinput"), method="POST")
 
@@ -223,10 +228,9 @@ def queue_verify():
         return twiml.twiml_response(str(response))
     gather = Gather(input="dtmf", num_digits=4, finish_on_key="#", timeout=8, method="POST",
                     action=_url(f"/ivr/queue/verify-nip?h={handoff.id}"))
-    runtime = _runtime()
-    gather.say(runtime.interpreter.prompts.render("verify_nip", {
+    _say(gather, "verify_nip", {
         "method": "tarjeta" if handoff.verify_method == "card" else "cuenta",
-        "last4": handoff.verify_last4}), language=runtime.language, voice=runtime.voice)
+        "last4": handoff.verify_last4})
     response.append(gather)
     response.redirect(_url(f"/ivr/queue/verify-nip?h={handoff.id}"), method="POST")
     return twiml.twiml_response(str(response))

@@ -47,7 +47,12 @@ class Heard:
 
     @property
     def text(self) -> str:
-        return " ".join(s for s in self.says if s)
+        # Played pieces of one sentence may start with its punctuation
+        # (", referencia"): no space before it.
+        text = ""
+        for said in filter(None, self.says):
+            text += said if not text or said[:1] in ",.;:" else " " + said
+        return text
 
     @property
     def ended(self) -> bool:
@@ -103,14 +108,15 @@ class HttpTransport:
 class SimulatedCall:
     def __init__(self, transport, *, base_url: str, auth_token: str,
                  caller: str = "+523336693552", called: str = "+525557213390",
-                 play_to_text: Callable[[str], str | None] | None = None):
+                 play_to_text: Callable[[str], str | None] | None = None, play=None):
         self.transport, self.base_url = transport, base_url.rstrip("/")
         self.validator = RequestValidator(auth_token)
         self.call_sid = "CA" + uuid.uuid4().hex
         self.caller, self.called = caller, called
         # A <Play> is heard as audio; this hook turns its URL back into the
         # words it says (a prompt manifest), so expectations can match it.
-        self.play_to_text = play_to_text
+        # `play`: the same hook under the name the prompt-mode tests use.
+        self.play_to_text = play_to_text or play
         self.last: Heard | None = None
         self.transcript: list[tuple[str, str]] = []  # ("ivr"|"caller", text)
         self.latencies: list[float] = []  # seconds, one per answer heard
@@ -130,6 +136,10 @@ class SimulatedCall:
                    signature if signature is not None
                    else self.validator.compute_signature(url, params)}
         return self.transport.post(url, params, headers)
+
+    def hear(self, body: str) -> Heard:
+        """What a caller hears from a TwiML answer, in either prompt mode."""
+        return parse_twiml(body, play_to_text=self.play_to_text)
 
     def _follow(self, url: str, params: dict) -> Heard:
         started = time.perf_counter()

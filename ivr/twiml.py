@@ -1,4 +1,7 @@
-"""Replies into TwiML, with twilio's VoiceResponse."""
+"""Replies into TwiML, with twilio's VoiceResponse.
+
+Each text is spoken by Twilio's <Say>, or, given a `player` (play mode, see
+ivr/audio/player.py), played from our recordings."""
 from __future__ import annotations
 
 from flask import Response
@@ -8,7 +11,13 @@ from ivr.interpreter import Reply
 
 
 def render(reply: Reply, *, action_url: str, no_input_url: str, language: str, voice: str,
-           queue: str) -> str:
+           queue: str, player=None) -> str:
+    def speak(verb, text):
+        if player is None:
+            verb.say(text, language=language, voice=voice)
+        else:
+            player.speak(verb, text, language=language, voice=voice)
+
     response = VoiceResponse()
     if reply.gather is not None:
         spec = reply.gather
@@ -18,13 +27,13 @@ def render(reply: Reply, *, action_url: str, no_input_url: str, language: str, v
             options["num_digits"] = spec.num_digits
         gather = Gather(**options)
         for text in spec.says:
-            gather.say(text, language=language, voice=voice)
+            speak(gather, text)
         response.append(gather)
         # With no input Twilio skips the action and falls through to here.
         response.redirect(no_input_url, method="POST")
         return str(response)
     for text in reply.says:
-        response.say(text, language=language, voice=voice)
+        speak(response, text)
     if reply.transfer:
         response.enqueue(queue)
     if reply.hangup:

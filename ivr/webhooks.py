@@ -22,7 +22,12 @@ from twilio.request_validator import RequestValidator
 
 from banking_core.calls import CallEnd
 from banking_core.call_transcripts import save_transcript
+from config import ConfigError
 from ivr import recording, twiml
+from ivr.audio import pieces
+from ivr.audio import web as audio_web
+from ivr.audio.manifest import ManifestError
+from ivr.audio.player import Player
 from ivr.interpreter import Event, Interpreter, Reply
 from ivr.menu_schema import MENU_DIR, load_menu
 from ivr.operations import OPERATIONS, Services
@@ -44,6 +49,7 @@ class IvrRuntime:
     settings: object
     language: str
     voice: str
+    player: Player | None = None  # play mode: our recordings instead of <Say>
 
 
 def init_app(app, *, store=None) -> None:
@@ -60,9 +66,25 @@ def init_app(app, *, store=None) -> None:
         validator=RequestValidator(settings.twilio_auth_token),
         settings=settings, language=prompts.language,
         voice=settings.ivr_voice or prompts.voice,
+        player=_player(app, prompts) if settings.ivr_prompt_mode == "play" else None,
     )
     from ivr import queue  # noqa: F401  (its routes hang off this blueprint)
     app.register_blueprint(bp)
+
+
+def _player(app, prompts) -> Player:
+    """Play mode starts only with every prompt recorded, as a bad menu file
+    stops the app: a missing recording would otherwise surface mid-call."""
+    settings = app.extensions["settings"]
+    try:
+        library = audio_web.load_library(app, prompts.language)
+    except ManifestError as exc:
+        raise ConfigError(f"IVR_PROMPT_MODE: play needs recordings: {exc}") from None
+    missing = library.missing(pieces.recordings(prompts))
+    if missing:
+        raise ConfigError(f"IVR_PROMPT_MODE: play needs recordings: {len(missing)} missing in "
+                          f"{library.directory}, e.g. {missing[0]!r} (run `ivr audio build`)")
+    return Player(library, base_url=settings.public_base_url)
 
 
 def _runtime() -> IvrRuntime:
@@ -128,7 +150,8 @@ def _answer(state: CallState, reply, key: str) -> str:
         xml = twiml.render(
             reply, action_url=f"{base}/ivr/step?t={state.turn}",
             no_input_url=f"{base}/ivr/step?t={state.turn}&ev=noinput",
-            language=runtime.language, voice=runtime.voice, queue=runtime.settings.agent_queue)
+            language=runtime.language, voice=runtime.voice, queue=runtime.settings.agent_queue,
+            player=runtime.player)
     state.last_reply = {"key": key, "twiml": xml}
     if reply.hangup:
         state.ended = "hangup"
@@ -250,7 +273,8 @@ def _final(prompt: str, *, transfer: str | None = None, hangup: bool = False) ->
     text = runtime.interpreter.prompts.render(prompt, {})
     return twiml.render(Reply(says=(text,), transfer=transfer, hangup=hangup),
                         action_url="", no_input_url="", language=runtime.language,
-                        voice=runtime.voice, queue=runtime.settings.agent_queue)
+                        voice=runtime.voice, queue=runtime.settings.agent_queue,
+                        player=runtime.player)
 
 
 def _log_turn(state: CallState, event: str, started: float) -> None:

@@ -47,10 +47,12 @@ class InProcessLine:
     def place_call(self, caller: str | None = None) -> SimulatedCall:
         settings = self.app.extensions["settings"]
         options = {"caller": caller} if caller else {}
+        player = self.app.extensions["ivr"].player  # play mode: <Play> heard as its text
         return SimulatedCall(FlaskTransport(self.app.test_client()),
                              base_url=settings.public_base_url,
                              auth_token=settings.twilio_auth_token,
-                             play_to_text=self.play_to_text, **options)
+                             play_to_text=self.play_to_text or (
+                                 player.library.text_for if player else None), **options)
 
     def close(self) -> None:
         self.app.extensions["bank"].engine.dispose()
@@ -131,7 +133,20 @@ def remote_line(settings, url: str, *, auth_token: str | None = None,
         bank = build_bank(dataclasses.replace(
             settings, database_url=database_url or settings.database_url))
     return RemoteLine(url=url.rstrip("/"), auth_token=auth_token or settings.twilio_auth_token,
-                      bank=bank, play_to_text=play_to_text, menu=load_line_menu(settings))
+                      bank=bank, play_to_text=play_to_text or local_recordings(settings),
+                      menu=load_line_menu(settings))
+
+
+def local_recordings(settings):
+    """A server in play mode answers <Play>: heard through this checkout's audio
+    manifest (assumed the server's too, like the menu). None without one."""
+    from ivr.audio.library import AudioLibrary
+    from ivr.audio.manifest import ManifestError
+
+    try:
+        return AudioLibrary(settings.audio_dir, settings.ivr_language).text_for
+    except ManifestError:
+        return None
 
 
 def load_line_menu(settings):

@@ -26,13 +26,14 @@ def _waiting_for(heard: Heard) -> str:
     return f"keys ended by {finish}" if finish else "keys"
 
 
-def _show(heard: Heard, echo) -> None:
-    for text in heard.says:
-        if text:
-            echo(textwrap.fill(text, width=88, initial_indent="IVR: ",
-                               subsequent_indent="     "))
-    for url in heard.plays:
-        echo(f"IVR: [audio {url}]")
+def _show(heard: Heard, echo, *, audio_as_text: bool = False) -> None:
+    # One paragraph per answer: in play mode a sentence arrives in pieces.
+    if heard.text:
+        echo(textwrap.fill(heard.text, width=88, initial_indent="IVR: ",
+                           subsequent_indent="     "))
+    if not audio_as_text:  # recordings we cannot turn back into words: name them
+        for url in heard.plays:
+            echo(f"IVR: [audio {url}]")
     echo(f"     ({ms(heard.latency)})")
 
 
@@ -50,7 +51,7 @@ def run_softphone(call: SimulatedCall, *, read, echo) -> int:
     echo(f"Calling Línea Directa as {call.caller} (call {call.call_sid}). {HELP}")
     try:
         heard = call.start()
-        _show(heard, echo)
+        _show(heard, echo, audio_as_text=call.play_to_text is not None)
         while True:
             if call.ended:
                 echo(f"-- call ended: {_ending(heard)} --")
@@ -69,7 +70,7 @@ def run_softphone(call: SimulatedCall, *, read, echo) -> int:
             else:
                 echo(HELP)
                 continue
-            _show(heard, echo)
+            _show(heard, echo, audio_as_text=call.play_to_text is not None)
     except CallError as exc:
         echo(f"-- the call failed: {exc} --")
         return 1

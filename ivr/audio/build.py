@@ -1,0 +1,126 @@
+"""`ivr audio build`: every text play mode needs, recorded as telephony audio.
+
+For each text not yet in the manifest: the speech engine renders it (in its
+own process, see tts.py); pydub trims the silence the engine leaves at both
+ends and brings every piece to one loudness, so pieces played one after
+another sound like one sentence; ffmpeg converts to 8 kHz mono mu-law WAV.
+Texts already built are kept; files no text needs any more are removed.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import tempfile
+import time
+from pathlib import Path
+
+from ivr.audio import tts
+from ivr.audio.manifest import Entry, Manifest, ManifestError, load_manifest, text_hash
+from ivr.audio.pieces import pause_ms, tts_text
+from ivr.audio.wavfile import mulaw_wav, silence
+
+SILENCE_DBFS = -45.0  # below this, the engine's lead-in and tail count as silence
+KEEP_MS = 15          # of that silence, kept at each end so a piece does not click
+TARGET_DBFS = -19.0   # average loudness of every piece
+PEAK_CEILING_DBFS = -1.0
+PROCESSING = f"trim {SILENCE_DBFS} dBFS keep {KEEP_MS} ms; {TARGET_DBFS} dBFS; 8000 Hz mono mu-law"
+
+
+class BuildError(RuntimeError):
+    pass
+
+
+@dataclasses.dataclass(frozen=True)
+class BuildReport:
+    language: str
+    rendered: int
+    kept: int
+    removed: int
+    files: int
+    total_bytes: int
+    seconds: float
+
+
+def engine_for(language: str) -> dict:
+    return {"tts": "espeak-ng", "voice": tts.voice_for(language), "rate": tts.RATE,
+            "processing": PROCESSING}
+
+
+def build(language: str, texts: dict[str, str], directory: Path, *, force: bool = False,
+          workers: int = 2) -> BuildReport:
+    """Bring `directory` to exactly `texts` (text -> kind) for `language`."""
+    started = time.monotonic()
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    engine = engine_for(language)
+    old = {} if force else _existing_entries(directory)
+    wanted = {text_hash(engine, text): (text, kind) for text, kind in texts.items()}
+    entries, todo, rendered = {}, [], 0
+    for key, (text, kind) in sorted(wanted.items()):
+        entry = old.get(key)
+        if entry is not None and (directory / entry.file).is_file():
+            entries[key] = Entry(entry.file, text, kind, entry.milliseconds)
+        elif kind == "pause":  # silence needs no engine
+            (directory / f"{key}.wav").write_bytes(mulaw_wav(silence(pause_ms(text))))
+            entries[key] = Entry(f"{key}.wav", text, kind, pause_ms(text))
+            rendered += 1
+        else:
+            todo.append((key, text, kind))
+    rendered += len(todo)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
+        built = pool.map(lambda job: (job[0], _render(engine, *job, directory)), todo)
+        entries.update(built)
+    manifest = Manifest(language=language, engine=engine, entries=entries)
+    manifest.save(directory)
+    keep = {entry.file for entry in entries.values()}
+    removed = 0
+    for path in directory.glob("*.wav"):
+        if path.name not in keep:
+            path.unlink()
+            removed += 1
+    return BuildReport(language=language, rendered=rendered, kept=len(entries) - rendered,
+                       removed=removed, files=len(entries),
+                       total_bytes=sum((directory / f).stat().st_size for f in keep),
+                       seconds=round(time.monotonic() - started, 1))
+
+
+def _existing_entries(directory: Path) -> dict[str, Entry]:
+    if not (directory / "manifest.json").exists():
+        return {}
+    try:
+        return load_manifest(directory).entries
+    except ManifestError as exc:
+        raise BuildError(f"{exc} (use --force to rebuild everything)") from None
+
+
+def _render(engine: dict, key: str, text: str, kind: str, directory: Path) -> Entry:
+    with tempfile.TemporaryDirectory(prefix="ivr-tts-") as tmp:
+        raw = Path(tmp) / "engine.wav"
+        tts.speak_to_file(tts_text(text), raw, voice=engine["voice"], rate=engine["rate"])
+        return Entry(f"{key}.wav", text, kind, _process(raw, directory / f"{key}.wav", text))
+
+
+def _process(raw: Path, out: Path, text: str) -> int:
+    """Trim, level and convert one engine recording; returns its length in ms."""
+    from pydub import AudioSegment
+    from pydub.silence import detect_leading_silence
+
+    try:
+        sound = AudioSegment.from_wav(raw)
+        head = detect_leading_silence(sound, silence_threshold=SILENCE_DBFS, chunk_size=5)
+        tail = detect_leading_silence(sound.reverse(), silence_threshold=SILENCE_DBFS,
+                                      chunk_size=5)
+        if head >= len(sound):
+            raise BuildError(f"the engine produced only silence for {text!r}")
+        sound = sound[max(head - KEEP_MS, 0): len(sound) - max(tail - KEEP_MS, 0)]
+        gain = min(TARGET_DBFS - sound.dBFS, PEAK_CEILING_DBFS - sound.max_dBFS)
+        sound = sound.apply_gain(gain)
+        # ffmpeg resamples (with the low-pass filter that keeps 8 kHz free of
+        # aliasing) and encodes; bitexact and no metadata keep rebuilds
+        # byte-identical, so an unchanged prompt never shows up as a diff.
+        sound.export(out, format="wav", codec="pcm_mulaw",
+                     parameters=["-ar", "8000", "-ac", "1", "-fflags", "+bitexact",
+                                 "-map_metadata", "-1"])
+        return len(sound)
+    except FileNotFoundError as exc:
+        raise BuildError(f"ffmpeg not found ({exc.filename}): install ffmpeg") from None

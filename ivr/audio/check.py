@@ -1,0 +1,80 @@
+"""`ivr audio check`: the committed audio matches the prompts, both ways."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ivr.audio import pieces
+from ivr.audio.build import engine_for
+from ivr.audio.manifest import ManifestError, load_manifest, text_hash
+from ivr.audio.wavfile import WavError, read_wav
+from ivr.prompts import PromptCatalog
+
+MAX_EDGE_SILENCE_MS = 300
+SILENT_BELOW = 330  # linear amplitude (about -40 dBFS): quieter than speech
+
+
+def check(catalog: PromptCatalog, directory: Path) -> list[str]:
+    """Problems with audio/<language>/ for this catalog; empty when all is well.
+    Checks every file's format and edges too, so a hand-copied or half-built
+    file is caught here, not by a caller."""
+    directory = Path(directory)
+    try:
+        manifest = load_manifest(directory)
+    except ManifestError as exc:
+        return [str(exc)]
+    problems = []
+    engine = engine_for(catalog.language)
+    if manifest.engine != engine:
+        problems.append(f"{directory}: built with {manifest.engine}, the build now uses "
+                        f"{engine}: rebuild")
+    wanted = {text_hash(engine, text): text for text in pieces.recordings(catalog)}
+    for key, text in sorted(wanted.items(), key=lambda item: item[1]):
+        entry = manifest.entries.get(key)
+        if entry is None:
+            problems.append(f"missing: no recording of {text!r}")
+        elif not (directory / entry.file).is_file():
+            problems.append(f"missing: {entry.file} ({text!r}) is in the manifest, not on disk")
+    for key, entry in sorted(manifest.entries.items()):
+        if key not in wanted:
+            problems.append(f"orphan: {entry.file} ({entry.text!r}) is no prompt's any more")
+    listed = {entry.file for entry in manifest.entries.values()}
+    for path in sorted(directory.glob("*.wav")):
+        if path.name not in listed:
+            problems.append(f"orphan: {path.name} is not in the manifest")
+        else:
+            pause = manifest.entries[path.name[:-4]].kind == "pause"
+            problems.extend(f"{path.name}: {p}"
+                            for p in file_problems(path.read_bytes(), pause=pause))
+    return problems
+
+
+def file_problems(blob: bytes, *, pause: bool = False) -> list[str]:
+    """What is wrong with one file: its format, and silence at its ends (a
+    pause must be silence, and short)."""
+    try:
+        wav = read_wav(blob)
+    except WavError as exc:
+        return [str(exc)]
+    if not wav.is_telephony:
+        return [f"format tag {wav.format_tag}, {wav.channels} channel(s), {wav.rate} Hz, "
+                f"{wav.bits} bits; expected mu-law (7), 1, 8000 Hz, 8 bits"]
+    head, tail = edge_silences_ms(wav.data)
+    if pause:
+        return [] if head == wav.milliseconds and 0 < head <= 500 else \
+            [f"a pause must be at most 500 ms of silence ({wav.milliseconds} ms)"]
+    problems = []
+    if head >= len(wav.data) // 8:
+        problems.append("silent")
+    elif max(head, tail) > MAX_EDGE_SILENCE_MS:
+        problems.append(f"{head} ms of silence before, {tail} ms after (at most "
+                        f"{MAX_EDGE_SILENCE_MS})")
+    return problems
+
+
+def edge_silences_ms(samples: bytes) -> tuple[int, int]:
+    from ivr.audio.wavfile import MULAW_TO_LINEAR
+
+    loud = [i for i, code in enumerate(samples) if abs(MULAW_TO_LINEAR[code]) >= SILENT_BELOW]
+    if not loud:
+        return len(samples) // 8, len(samples) // 8
+    return loud[0] // 8, (len(samples) - 1 - loud[-1]) // 8
