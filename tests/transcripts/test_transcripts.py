@@ -36,13 +36,16 @@ NEVER_BY_PHONE_EXITS = {
 RECORDINGS: dict[str, list] = {}
 
 
-@pytest.fixture(scope="module")
-def exchange(tmp_path_factory):
+@pytest.fixture(scope="module", params=["say", "play"])
+def exchange(request, tmp_path_factory):
+    """The same suite in both prompt modes: Twilio's <Say>, and our recordings
+    (<Play>, heard back through the audio manifest)."""
     settings = Settings.from_env({
         "IVR_ENV": "test", "NIP_PEPPER": TEST_PEPPER, "ARGON2_TIME_COST": "1",
-        "ARGON2_MEMORY_KIB": "64",
+        "ARGON2_MEMORY_KIB": "64", "IVR_PROMPT_MODE": request.param,
         "IVR_INSTANCE_PATH": str(tmp_path_factory.mktemp("transcripts-instance"))})
     exchange = LocalExchange(settings, bank_files=[BANK_FILE])
+    exchange.mode = request.param
     yield exchange
     exchange.close()
 
@@ -51,7 +54,7 @@ def replay(exchange, path: Path):
     line = exchange.line()
     try:
         result = run_transcript(load_transcript(path), line)
-        RECORDINGS[str(path)] = load_transcripts(line.bank, [result.call_sid])
+        RECORDINGS[(exchange.mode, str(path))] = load_transcripts(line.bank, [result.call_sid])
     finally:
         line.close()
     return result
@@ -61,17 +64,18 @@ def replay(exchange, path: Path):
 def test_transcript(exchange, path):
     result = replay(exchange, path)
     assert result.passed, f"{path}\n{failure_text(result)}"
-    assert len(RECORDINGS[str(path)]) == 1  # the call was recorded when it ended
+    assert len(RECORDINGS[(exchange.mode, str(path))]) == 1  # recorded when it ended
 
 
 def test_the_suite_visits_every_node_and_takes_every_menu_exit(exchange):
     for path in SUITE:  # when run alone, replay what the suite has not yet
-        if str(path) not in RECORDINGS:
+        if (exchange.mode, str(path)) not in RECORDINGS:
             replay(exchange, path)
     line = exchange.line()
     menu = line.menu
     line.close()
-    found = coverage.compute(menu, [r for rs in RECORDINGS.values() for r in rs])
+    found = coverage.compute(menu, [r for (mode, _), rs in RECORDINGS.items()
+                                    if mode == exchange.mode for r in rs])
     assert set(found.never_nodes) == NEVER_BY_PHONE_NODES, found.report()
     assert {str(e) for e in found.never_exits(rule=False)} == NEVER_BY_PHONE_EXITS, \
         found.report()
