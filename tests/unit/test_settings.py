@@ -32,7 +32,8 @@ def test_the_block_threshold_never_exceeds_five(value):
     ("SMTP_PORT", "twenty"), ("SMTP_STARTTLS", "maybe"), ("DAILY_LIMIT_WEB", "1.234"),
     ("BANK_TIMEZONE", "Mars/Olympus"), ("LOG_FORMAT", "xml"), ("CLABE_BANK_CODE", "12"),
     ("WEB_SESSION_IDLE_MINUTES", "0"), ("WEB_SESSION_IDLE_MINUTES", "ten"),
-    ("WEB_COOKIE_SECURE", "perhaps"),
+    ("WEB_COOKIE_SECURE", "perhaps"), ("AGENT_HOURS", "siempre"), ("MAX_QUEUE_MINUTES", "0"),
+    ("TWILIO_ACCOUNT_SID", "not-a-sid"),
 ])
 def test_a_malformed_setting_names_its_variable(name, value):
     with pytest.raises(ConfigError, match=name):
