@@ -252,6 +252,10 @@ def serve_command(host, port, workers):
     from ivr.site import service_urls
 
     base = f"http://{host}:{port}"
+    # Twilio signs the URL it calls: unless a public URL is configured (a
+    # tunnel, a load balancer), the one we serve on is it, for the workers too.
+    if not os.environ.get("PUBLIC_BASE_URL"):
+        os.environ["PUBLIC_BASE_URL"] = base
     click.echo(f"Línea Directa serving on {base}")
     for name, url in service_urls(base).items():
         click.echo(f"  {name:<40} {url}")
