@@ -95,6 +95,8 @@ def _row(h) -> dict:
             "caller": h.caller or "número oculto", "customer": h.customer_name or "sin identificar",
             "waiting_since": h.created_at.isoformat(), "agent": h.agent_name,
             "mine": h.agent_id == g.agent.id,
+            "callback_url": url_for(".take_callback", handoff_id=h.id)
+            if h.status == "callback" else None,
             "url": url_for(".call", handoff_id=h.id) if h.agent_id == g.agent.id else None}
 
 
@@ -127,6 +129,18 @@ def take():
         flash("No hay llamadas en espera.", "info")
         return redirect(url_for(".index"))
     return redirect(url_for(".call", handoff_id=handoff.id))
+
+
+@bp.post("/devolver/<int:handoff_id>")
+@agent_required
+def take_callback(handoff_id):
+    """A caller asked to be called back: the agent takes it and phones them."""
+    try:
+        _bank().take_callback(g.agent, handoff_id)
+    except errors.HandoffUnavailable:
+        flash("Otro ejecutivo ya tomó esa llamada.", "info")
+        return redirect(url_for(".index"))
+    return redirect(url_for(".call", handoff_id=handoff_id))
 
 
 # ---- one call -----------------------------------------------------------------

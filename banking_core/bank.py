@@ -96,6 +96,9 @@ class Bank:
     def take_next_handoff(self, agent):
         return handoffs.take_next(self, agent)
 
+    def take_callback(self, agent, handoff_id: int):
+        return handoffs.take_callback(self, agent, handoff_id)
+
     def get_handoff(self, agent, handoff_id: int):
         return handoffs.get_handoff(self, agent, handoff_id)
 

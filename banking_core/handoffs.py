@@ -208,6 +208,20 @@ def take_next(bank, agent: AgentView) -> HandoffView:
             return _view(uow.session, uow.session.get(Handoff, candidate))
 
 
+def take_callback(bank, agent: AgentView, handoff_id: int) -> HandoffView:
+    """A call-back request, taken by the agent who will phone the customer."""
+    with bank.unit_of_work() as uow:
+        now = bank.clock()
+        done = uow.session.execute(
+            update(Handoff).where(Handoff.id == handoff_id, Handoff.status == "callback")
+            .values(status="taken", agent_id=agent.id, taken_at=now))
+        if done.rowcount != 1:
+            raise errors.HandoffUnavailable("no such call-back is waiting")
+        _audit(uow.session, now, "take_callback", agent_id=agent.id, handoff_id=handoff_id)
+        uow.commit()
+        return _view(uow.session, uow.session.get(Handoff, handoff_id))
+
+
 def _owned(session, agent: AgentView, handoff_id: int) -> Handoff:
     row = session.get(Handoff, handoff_id)
     if row is None or row.agent_id != agent.id or row.status != "taken":

@@ -283,3 +283,19 @@ def test_desk_forms_need_the_csrf_token(dial, agent, bank):
     agent.get("/escritorio/")
     assert agent.post("/escritorio/tomar", csrf=False).status_code == 400
     assert handoffs(bank)[0].status == "waiting"
+
+
+def test_a_call_back_request_is_listed_and_taken_from_the_desk(dial, agent, bank):
+    call = alphanumeric_call(dial)
+    call.post(f"{call.base_url}/ivr/queue/wait", call._params(QueueTime="900"))
+    call.ended = False
+    call._follow(f"{call.base_url}/ivr/queue/left", call._params(QueueResult="leave"))
+    call.press("1")
+    agent.get("/escritorio/")
+    assert "Devolver llamada (<span data-count=\"callbacks\">1</span>)" in agent.text
+    handoff_id = handoffs(bank)[0].id
+    assert agent.post("/escritorio/tomar").location == "/escritorio/"  # not a caller on hold
+    response = agent.post(f"/escritorio/devolver/{handoff_id}")
+    assert response.location == f"/escritorio/llamadas/{handoff_id}"
+    assert handoffs(bank)[0].status == "taken"
+    assert agent.post(f"/escritorio/devolver/{handoff_id}").location == "/escritorio/"

@@ -74,3 +74,33 @@ def test_many_agents_racing_for_three_calls_take_each_exactly_once(demo, databas
     assert len(refused) == 5 and all(r.code == "no_call_waiting" for r in refused)
     takes = [a for a in demo.agent_audit() if a["action"] == "take"]
     assert sorted(a["handoff_id"] for a in takes) == calls
+
+
+def test_the_agent_audit_log_is_append_only(demo):
+    from sqlalchemy import delete, update
+    from sqlalchemy.exc import DBAPIError
+
+    from banking_core.models import AgentAudit
+
+    open_call(demo)
+    demo.take_next_handoff(agents(demo)[0])
+    for statement in (update(AgentAudit).values(action="nothing"), delete(AgentAudit)):
+        with demo.unit_of_work() as uow:
+            with pytest.raises(DBAPIError, match="append-only"):
+                uow.session.execute(statement)
+                uow.commit()
+    assert [a["action"] for a in demo.agent_audit()] == ["take"]
+
+
+def test_a_callback_request_is_taken_like_a_waiting_call(demo):
+    handoff = open_call(demo, reason="callback", caller="+523336693552")
+    demo.caller_left_queue(handoff.call_sid, callback=True)
+    agent = agents(demo)[0]
+    with pytest.raises(errors.NoCallWaiting):
+        demo.take_next_handoff(agent)  # not a caller on hold
+    taken = demo.take_callback(agent, handoff.id)
+    assert taken.status == "taken" and taken.agent_id == agent.id
+    with pytest.raises(errors.HandoffUnavailable):
+        demo.take_callback(agent, handoff.id)  # already taken
+    assert demo.wrap_up_handoff(agent, handoff.id, disposition="consulta_resuelta").status \
+        == "completed"

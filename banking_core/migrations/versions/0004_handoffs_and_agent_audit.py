@@ -59,9 +59,39 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_agent_audit_agent_id'), ['agent_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_agent_audit_handoff_id'), ['handoff_id'], unique=False)
 
+    create_audit_triggers()
+
+
+def create_audit_triggers() -> None:
+    """The audit log is append-only, like the ledger: not even the app may
+    rewrite what an agent did."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("""
+            CREATE FUNCTION agent_audit_refuse_change() RETURNS trigger AS $$
+            BEGIN
+                RAISE EXCEPTION 'the agent audit log is append-only: % refused', TG_OP;
+            END $$ LANGUAGE plpgsql
+        """)
+        op.execute("CREATE TRIGGER agent_audit_append_only BEFORE UPDATE OR DELETE ON agent_audit "
+                   "FOR EACH ROW EXECUTE FUNCTION agent_audit_refuse_change()")
+    else:
+        for action in ("UPDATE", "DELETE"):
+            op.execute(f"CREATE TRIGGER agent_audit_no_{action.lower()} BEFORE {action} "
+                       f"ON agent_audit BEGIN SELECT RAISE(ABORT, "
+                       f"'the agent audit log is append-only: {action} refused'); END")
+
+
+def drop_audit_triggers() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS agent_audit_append_only ON agent_audit")
+        op.execute("DROP FUNCTION IF EXISTS agent_audit_refuse_change()")
+    else:
+        for action in ("update", "delete"):
+            op.execute(f"DROP TRIGGER IF EXISTS agent_audit_no_{action}")
 
 
 def downgrade() -> None:
+    drop_audit_triggers()
     with op.batch_alter_table('agent_audit', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_agent_audit_handoff_id'))
         batch_op.drop_index(batch_op.f('ix_agent_audit_agent_id'))
