@@ -162,6 +162,9 @@ def main(argv=None) -> int:
     parser.add_argument("--turns-each", type=int, default=100,
                         help="turns signed in advance per call (must outlast the run)")
     parser.add_argument("--port", type=int, default=5077)
+    parser.add_argument("--also-redis-floor", action="store_true",
+                        help="also measure the bare app plus only the two Redis round "
+                             "trips of a locked turn (bench/bare_redis_gather.py)")
     parser.add_argument("--worker-threads", type=int, default=1,
                         help="gunicorn --threads for both apps (1: sync workers)")
     args = parser.parse_args(argv)
@@ -208,6 +211,17 @@ def main(argv=None) -> int:
         ceiling = run_wrk(f"http://127.0.0.1:{bare_port}", script, args, threads)
     finally:
         stop(bare)
+    floor = None
+    if args.also_redis_floor:
+        floor_port = args.port + 2
+        server = gunicorn("bench.bare_redis_gather:app", floor_port,
+                          {**os.environ, "PYTHONPATH": str(ROOT), "BENCH_REDIS_URL": REDIS_URL},
+                          args.worker_threads)
+        try:
+            wait_until_up(f"http://127.0.0.1:{floor_port}/ivr/step")
+            floor = run_wrk(f"http://127.0.0.1:{floor_port}", script, args, threads)
+        finally:
+            stop(server)
     redis_client.flushdb()
     shutil.rmtree(work, ignore_errors=True)
 
@@ -218,6 +232,10 @@ def main(argv=None) -> int:
           f"{ivr['non2xx']:>9}")
     print(f"{'bare Flask <Gather>':22}{ceiling['rps']:>10.1f}{ceiling['p50']:>10}"
           f"{ceiling['p99']:>10}{ceiling['non2xx']:>9}")
+    if floor is not None:
+        print(f"{'bare + 2 Redis trips':22}{floor['rps']:>10.1f}{floor['p50']:>10}"
+              f"{floor['p99']:>10}{floor['non2xx']:>9}   "
+              f"(ratio to bare {floor['rps'] / ceiling['rps']:.3f})")
     print(f"ratio                 {ratio:.3f}  (target >= 0.75: {'MET' if ratio >= 0.75 else 'NOT MET'})")
     # wrk may count a few requests whose answers it drops at the stop.
     print(f"turns really processed {processed} of {ivr['requests']} counted by wrk")

@@ -1,0 +1,40 @@
+"""A diagnostic for bench/turns.py: the bare <Gather> app plus only the two
+Redis round trips a locked turn needs (take the call's lock and read its state
+in one Lua script; write it back and release the lock in another), with no
+signature check, no interpreter, no JSON. What any design that keeps the
+per-call lock in Redis can reach at best on this machine.
+
+    .venv/bin/python bench/turns.py --also-redis-floor
+"""
+import os
+import uuid
+
+import redis
+from flask import Flask, Response, request
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from bench.bare_gather import PROMPT
+from ivr.state import _ACQUIRE_AND_LOAD, _SAVE_AND_RELEASE
+
+app = Flask(__name__)
+client = redis.Redis.from_url(os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
+                              decode_responses=True)
+acquire = client.register_script(_ACQUIRE_AND_LOAD)
+save_release = client.register_script(_SAVE_AND_RELEASE)
+
+
+@app.post("/ivr/step")
+def step():
+    turn = request.args.get("t", type=int, default=0) + 1
+    sid = request.form.get("CallSid", "")
+    key, lock, token = f"floor:{sid}", f"floor:{sid}:lock", uuid.uuid4().hex
+    got = acquire(keys=[key, lock], args=[token, 15000])
+    state = got[1] if got[0] == 1 and len(got) > 1 and got[1] else "{}"
+    response = VoiceResponse()
+    gather = Gather(input="dtmf", action=f"/ivr/step?t={turn}", method="POST", timeout=5,
+                    finish_on_key="", num_digits=1)
+    gather.say(PROMPT, language="es-MX", voice="Polly.Mia")
+    response.append(gather)
+    response.redirect(f"/ivr/step?t={turn}&ev=noinput", method="POST")
+    save_release(keys=[key, lock], args=[state, 7200, token])
+    return Response(str(response), mimetype="text/xml")
