@@ -122,7 +122,6 @@ class Interpreter:
     def _run(self, state: CallState, node_id: str, turn: Turn) -> Reply:
         for _ in range(MAX_STEPS):
             node = self.menu.node(node_id)
-            state.path = (state.path + [node.id])[-200:]
             turn.visited.append(node.id)
             if node.takes_input:
                 state.node, state.attempts = node.id, 0

@@ -21,9 +21,7 @@ from banking_core.call_transcripts import Recording
 from config.logging import redact_value
 from ivr.interpreter import Event, Reply
 from ivr.menu_schema import Menu
-from ivr.state import CallState
-
-MAX_TURNS = 200
+from ivr.state import MAX_RECORDED_TURNS as MAX_TURNS, CallState
 
 
 def record_turn(state: CallState, menu: Menu, *, event: Event, input_node: str | None,
@@ -46,11 +44,13 @@ def record_turn(state: CallState, menu: Menu, *, event: Event, input_node: str |
         entry["end"] = f"transfer:{reply.transfer}"
     elif reply.hangup:
         entry["end"] = "hangup"
-    state.recording = (state.recording + [entry])[-MAX_TURNS:]
+    state.recording = [*state.recording, entry]  # the store keeps the last MAX_TURNS
 
 
-def recording_of(state: CallState, *, outcome: str | None, complete: bool) -> Recording:
+def recording_of(state: CallState, turns: list, *, outcome: str | None,
+                 complete: bool) -> Recording:
+    """`turns`: the call's recording as its store kept it (store.load_recording)."""
     return Recording(
         call_sid=state.call_sid, caller=state.caller,
         started_at=dt.datetime.fromtimestamp(state.started_at, dt.timezone.utc),
-        outcome=outcome, complete=complete, turns=list(state.recording))
+        outcome=outcome, complete=complete, turns=list(turns))

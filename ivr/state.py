@@ -19,6 +19,7 @@ import uuid
 from cryptography.fernet import Fernet, InvalidToken
 
 STATE_TTL = 2 * 60 * 60  # longer than any call; an abandoned call's state expires
+MAX_RECORDED_TURNS = 200  # a call's recording keeps its last turns
 LOCK_TIMEOUT = 15        # seconds a turn may hold its call's lock (Twilio waits 15 s)
 
 
@@ -35,20 +36,26 @@ class CallState:
     started_at: float = dataclasses.field(default_factory=time.time)
     ended: str | None = None
     last_reply: dict | None = None
-    path: list = dataclasses.field(default_factory=list)
-    # What the call heard and keyed, secrets masked (ivr/recording.py); saved
-    # to the database once, when the call ends, not on every turn.
+    # This turn's entries of what the call heard and keyed, secrets masked
+    # (ivr/recording.py). The store appends them to the call's recording,
+    # kept beside the state, not in it: a turn then reads and writes a state
+    # of the same small size however long the call has been going.
     recording: list = dataclasses.field(default_factory=list)
 
     def to_json(self) -> str:
         # Every field already holds plain JSON values, so the instance's own
         # dict serializes as is (dataclasses.asdict deep-copies it first, which
         # cost a fifth of a turn).
-        return json.dumps(vars(self), separators=(",", ":"))
+        fields = dict(vars(self))
+        del fields["recording"]
+        return json.dumps(fields, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> "CallState":
-        return cls(**json.loads(text))
+        fields = json.loads(text)
+        fields.pop("recording", None)
+        fields.pop("path", None)  # states saved before the recording replaced it
+        return cls(**fields)
 
 
 class Sealer:
@@ -83,6 +90,7 @@ class MemoryCallStore:
     def __init__(self, ttl: int = STATE_TTL):
         self._ttl = ttl
         self._states: dict[str, tuple[float, str]] = {}
+        self._recordings: dict[str, list[str]] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
@@ -94,9 +102,17 @@ class MemoryCallStore:
 
     def save(self, state: CallState) -> None:
         self._states[state.call_sid] = (time.monotonic() + self._ttl, state.to_json())
+        if state.recording:
+            kept = self._recordings.setdefault(state.call_sid, [])
+            kept += [json.dumps(entry) for entry in state.recording]
+            del kept[:-MAX_RECORDED_TURNS]
+
+    def load_recording(self, call_sid: str) -> list:
+        return [json.loads(entry) for entry in self._recordings.get(call_sid, ())]
 
     def delete(self, call_sid: str) -> None:
         self._states.pop(call_sid, None)
+        self._recordings.pop(call_sid, None)
 
     def idle_states(self, min_idle: float):
         """States untouched for at least `min_idle` seconds (ivr transcripts sweep)."""
@@ -129,6 +145,11 @@ return {0}
 """
 _SAVE_AND_RELEASE = """
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+if KEYS[3] and #ARGV > 4 then
+  for i = 5, #ARGV do redis.call('RPUSH', KEYS[3], ARGV[i]) end
+  redis.call('LTRIM', KEYS[3], -tonumber(ARGV[4]), -1)
+  redis.call('EXPIRE', KEYS[3], ARGV[2])
+end
 if redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
 return 1
 """
@@ -150,16 +171,27 @@ class RedisCallStore:
         return None if text is None else CallState.from_json(text)
 
     def save(self, state: CallState) -> None:
-        self._redis.set(self._prefix + state.call_sid, state.to_json(), ex=self._ttl)
+        key = self._prefix + state.call_sid
+        pipe = self._redis.pipeline()
+        pipe.set(key, state.to_json(), ex=self._ttl)
+        if state.recording:
+            pipe.rpush(key + ":rec", *(json.dumps(entry) for entry in state.recording))
+            pipe.ltrim(key + ":rec", -MAX_RECORDED_TURNS, -1)
+            pipe.expire(key + ":rec", self._ttl)
+        pipe.execute()
+
+    def load_recording(self, call_sid: str) -> list:
+        return [json.loads(entry)
+                for entry in self._redis.lrange(self._prefix + call_sid + ":rec", 0, -1)]
 
     def delete(self, call_sid: str) -> None:
-        self._redis.delete(self._prefix + call_sid)
+        self._redis.delete(self._prefix + call_sid, self._prefix + call_sid + ":rec")
 
     def idle_states(self, min_idle: float):
         """States untouched for at least `min_idle` seconds: every save resets
         a state's TTL, so what is left of it says how long it has been idle."""
         keys = [k for k in self._redis.scan_iter(match=self._prefix + "*", count=500)
-                if not k.endswith(":lock")]
+                if not k.endswith((":lock", ":rec"))]
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
             pipe = self._redis.pipeline(transaction=False)
@@ -188,7 +220,10 @@ class RedisCallStore:
         slot = Slot(None if got[1] is None else CallState.from_json(got[1]))
 
         def save(state: CallState) -> None:
-            self._save_release(keys=[key, lock_key], args=[state.to_json(), self._ttl, token])
+            self._save_release(
+                keys=[key, lock_key, key + ":rec"],
+                args=[state.to_json(), self._ttl, token, MAX_RECORDED_TURNS,
+                      *(json.dumps(entry) for entry in state.recording)])
             slot.saved = True
 
         slot.save = save

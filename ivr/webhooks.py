@@ -218,12 +218,13 @@ def status():
     if call_status in {"completed", "busy", "no-answer", "canceled", "failed"}:
         with runtime.store.hold(sid) as slot:
             state = slot.state
+            turns = runtime.store.load_recording(sid) if state is not None else []
             runtime.store.delete(sid)
         end = _call_end(sid, call_status, state)
         runtime.bank.record_call_end(end)  # a repeated callback finds it recorded
         if state is not None:  # its transcript, for QA (a repeat finds no state)
             save_transcript(runtime.bank, recording.recording_of(
-                state, outcome=end.outcome, complete=True))
+                state, turns, outcome=end.outcome, complete=True))
         log.info("call_ended", call=sid, status=call_status, outcome=end.outcome,
                  reason=end.transfer_reason, last_node=end.last_node, turns=end.turns,
                  duration=end.duration_seconds)

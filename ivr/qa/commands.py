@@ -235,7 +235,7 @@ def transcripts_sweep(idle):
     saved = 0
     for state in store.idle_states(idle):
         call_transcripts.save_transcript(bank, recording.recording_of(
-            state, outcome=None, complete=False))
+            state, store.load_recording(state.call_sid), outcome=None, complete=False))
         saved += 1
     click.echo(f"saved {saved} idle call(s)")
 

@@ -60,7 +60,9 @@ def test_alternate_turns_on_two_instances(settings, redis_client):
     assert transport.count >= 17  # every turn crossed instances
     assert redis_client.exists(f"ivr:call:{call.call_sid}")
     raw = redis_client.get(f"ivr:call:{call.call_sid}")
-    assert "10000001" not in raw and "1357" not in raw
+    recorded = " ".join(redis_client.lrange(f"ivr:call:{call.call_sid}:rec", 0, -1))
+    for secret in ("10000001", "1357"):
+        assert secret not in raw and secret not in recorded
     bank = apps[1].extensions["bank"]
     with bank.unit_of_work() as uow:
         assert uow.session.scalar(select(func.count()).select_from(Payment)) == 1
@@ -102,7 +104,31 @@ def test_concurrent_duplicate_deliveries_run_the_turn_once(settings, redis_clien
     bank = apps[0].extensions["bank"]
     with bank.unit_of_work() as uow:
         assert uow.session.scalar(select(func.count()).select_from(Payment)) == 1
-    state = RedisCallStore(redis_client).load(call.call_sid)
-    assert state.path.count("pay") == 1  # the posting node ran once
+    turns = RedisCallStore(redis_client).load_recording(call.call_sid)
+    visited = [node for turn in turns for node in turn["visited"]]
+    assert visited.count("pay") == 1  # the posting node ran once, in one recorded turn
+    for app in apps:
+        app.extensions["bank"].engine.dispose()
+
+
+def test_the_recording_lives_beside_the_state_so_the_state_stays_small(settings, redis_client):
+    apps = [create_app(settings, call_store=RedisCallStore(redis_client)) for _ in range(2)]
+    call = SimulatedCall(Alternating(apps), base_url=settings.public_base_url,
+                         auth_token=settings.twilio_auth_token)
+    loader.seed_demo(apps[0].extensions["bank"])
+    call.start()
+    for keys in ("1", "10000001", "1357"):  # to the main menu
+        call.press(keys)
+    sizes = []
+    for _ in range(30):  # repeat the menu: the call goes on, its state does not grow
+        call.press("*")
+        sizes.append(len(redis_client.get(f"ivr:call:{call.call_sid}")))
+    assert max(sizes) - min(sizes) < 50
+    turns = RedisCallStore(redis_client).load_recording(call.call_sid)
+    assert len(turns) == 34 and turns[-1]["keys"] == "*"
+    assert turns[3]["keys"] == "****" and turns[3]["secret"] == "nip"
+    assert redis_client.ttl(f"ivr:call:{call.call_sid}:rec") > 0
+    assert call.hang_up() == 204
+    assert not redis_client.exists(f"ivr:call:{call.call_sid}", f"ivr:call:{call.call_sid}:rec")
     for app in apps:
         app.extensions["bank"].engine.dispose()
