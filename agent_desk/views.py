@@ -23,6 +23,9 @@ from web_fallback.forms import PaymentForm
 bp = Blueprint("desk", __name__, url_prefix="/escritorio", template_folder="templates")
 log = structlog.get_logger("agent_desk")
 OPERATION = re.compile(r"^[0-9a-f]{32}$")
+# The open desk polls every 3 s, so this only ends a desk left closed or asleep;
+# a deactivated agent is refused at the next request either way.
+DESK_IDLE_SECONDS = 30 * 60
 REASONS = {
     "alphanumeric_reference": "Referencia con letras y números",
     "caller_request": "El cliente pidió un ejecutivo",
@@ -45,9 +48,8 @@ def agent_required(view):
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         agent_id = session.get("agent_id")
-        idle = current_app.extensions["settings"].web_session_idle_minutes * 60
         agent = _bank().get_agent(agent_id) if agent_id else None
-        if agent is None or time.time() - session.get("agent_seen", 0) > idle * 3:
+        if agent is None or time.time() - session.get("agent_seen", 0) > DESK_IDLE_SECONDS:
             session.pop("agent_id", None)
             if request.path.endswith(".json"):
                 return jsonify(error="session_expired"), 401
@@ -74,9 +76,10 @@ def login():
     username = request.form.get("usuario", "").strip()[:40]
     try:
         agent = _bank().authenticate_agent(username, request.form.get("contrasena", "")[:200])
-    except errors.InvalidCredentials:
-        return render_template("desk/login.html", username=username,
-                               error="Usuario o contraseña incorrectos."), 401
+    except errors.InvalidCredentials as exc:
+        error = ("Demasiados intentos fallidos. Espere 15 minutos e intente de nuevo."
+                 if exc.details.get("remaining") == 0 else "Usuario o contraseña incorrectos.")
+        return render_template("desk/login.html", username=username, error=error), 401
     session.pop("agent_id", None)
     session["agent_id"], session["agent_seen"] = agent.id, int(time.time())
     session.permanent = True

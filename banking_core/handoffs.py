@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from banking_core import auth, errors
@@ -153,11 +153,32 @@ def verify_caller(bank, handoff_id: int, nip: str) -> HandoffView:
 
 
 # ---- the desk's side ------------------------------------------------------
+AGENT_LOCKOUT_FAILURES = 5
+AGENT_LOCKOUT_WINDOW = dt.timedelta(minutes=15)
+
+
 def authenticate_agent(bank, username: str, password: str) -> AgentView:
+    """An agent's log-in. After AGENT_LOCKOUT_FAILURES failures within
+    AGENT_LOCKOUT_WINDOW the account refuses even the right password until the
+    window has passed: the desk can pay from customers' accounts."""
     username = str(username).strip()[:40]
     with bank.unit_of_work() as uow:
         agent = uow.session.scalar(select(Agent).where(Agent.username == username))
         stored = agent.password_hash if agent is not None and agent.active else None
+        locked = agent is not None and uow.session.scalar(
+            select(func.count()).select_from(AgentAudit).where(
+                AgentAudit.agent_id == agent.id, AgentAudit.action == "login_failed",
+                AgentAudit.at >= bank.clock() - AGENT_LOCKOUT_WINDOW,
+                AgentAudit.id > func.coalesce(select(func.max(AgentAudit.id)).where(
+                    AgentAudit.agent_id == agent.id, AgentAudit.action == "login")
+                    .scalar_subquery(), 0))) >= AGENT_LOCKOUT_FAILURES
+    if locked:
+        bank.hasher.verify_secret(None, password or "")  # same time as a real check
+        with bank.unit_of_work() as uow:
+            _audit(uow.session, bank.clock(), "login_locked", agent_id=agent.id)
+            uow.commit()
+        bank.log.warning("agent_login_locked", agent_id=agent.id)
+        raise errors.InvalidCredentials("too many failed log-ins; try later", remaining=0)
     if not bank.hasher.verify_secret(stored, password or ""):  # same time either way
         with bank.unit_of_work() as uow:
             _audit(uow.session, bank.clock(), "login_failed",

@@ -104,3 +104,22 @@ def test_a_callback_request_is_taken_like_a_waiting_call(demo):
         demo.take_callback(agent, handoff.id)  # already taken
     assert demo.wrap_up_handoff(agent, handoff.id, disposition="consulta_resuelta").status \
         == "completed"
+
+
+def test_an_agent_account_locks_after_five_failures_in_fifteen_minutes(demo, clock):
+    import datetime as dt
+
+    for _ in range(5):
+        with pytest.raises(errors.InvalidCredentials):
+            demo.authenticate_agent("agente1", "wrong")
+    with pytest.raises(errors.InvalidCredentials) as locked:
+        demo.authenticate_agent("agente1", "agente-demo-1")  # the right one, refused
+    assert locked.value.details["remaining"] == 0
+    assert demo.agent_audit()[0]["action"] == "login_locked"
+    clock.advance(minutes=16)
+    assert demo.authenticate_agent("agente1", "agente-demo-1").username == "agente1"
+    # A success starts the count again.
+    for _ in range(4):
+        with pytest.raises(errors.InvalidCredentials):
+            demo.authenticate_agent("agente1", "wrong")
+    assert demo.authenticate_agent("agente1", "agente-demo-1").username == "agente1"
