@@ -28,9 +28,9 @@ DISPOSITIONS = {
     "transferido": "Transferido a otra área",
     "otro": "Otro",
 }
-# What the IVR may pass along as keyed: never a secret.
-KEYED_FIELDS = ("account_last4", "service_key", "service_name", "references_list",
-                "amount", "login_method")
+# What the IVR may pass along as keyed (call variables of those names): never
+# a secret. How the caller logged in travels apart, as login_method.
+KEYED_FIELDS = ("account_last4", "service_key", "service_name", "references_list", "amount")
 
 
 @dataclasses.dataclass(frozen=True)

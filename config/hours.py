@@ -14,8 +14,19 @@ _PART = re.compile(r"^(?P<days>[a-z]{3}(?:-[a-z]{3})?)\s+(?P<start>\d{2}:\d{2})-
 
 
 @dataclasses.dataclass(frozen=True)
+class Span:
+    """One part as written: first and last weekday (0 = Monday), HH:MM times."""
+
+    first_day: int
+    last_day: int
+    start: str
+    end: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Hours:
     windows: tuple[tuple[int, int, int], ...]  # (weekday, start minute, end minute)
+    spans: tuple[Span, ...]
     text: str
 
     def open_at(self, local: dt.datetime) -> bool:
@@ -32,7 +43,7 @@ def _minutes(text: str) -> int:
 
 
 def parse_hours(text: str) -> Hours:
-    windows = []
+    windows, spans = [], []
     for part in filter(None, (p.strip().lower() for p in text.split(";"))):
         match = _PART.match(part)
         if not match:
@@ -46,6 +57,7 @@ def parse_hours(text: str) -> Hours:
         a, b = DAYS.index(first), DAYS.index(last or first)
         days = range(a, b + 1) if a <= b else [*range(a, 7), *range(0, b + 1)]
         windows += [(day, start, end) for day in days]
+        spans.append(Span(a, b, match["start"], match["end"]))
     if not windows:
         raise ValueError("no opening hours given")
-    return Hours(windows=tuple(windows), text=text)
+    return Hours(windows=tuple(windows), spans=tuple(spans), text=text)

@@ -15,25 +15,19 @@ against its Twilio signature like any other turn.
 from __future__ import annotations
 
 import json
-import re
 
 import structlog
-from flask import abort, current_app, request
+from flask import abort, request
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from banking_core import errors
-from banking_core.handoffs import HandoffRequest
-from config.hours import DAYS, parse_hours
+from banking_core.handoffs import KEYED_FIELDS, HandoffRequest
+from config.hours import Hours
 from ivr import twiml
-from ivr.webhooks import bp
+from ivr.webhooks import _call_sid, _caller, _runtime, bp
 
 log = structlog.get_logger("ivr")
 DAY_NAMES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
-KEYED_VARS = ("account_last4", "service_key", "service_name", "references_list", "amount")
-
-
-def _runtime():
-    return current_app.extensions["ivr"]
 
 
 def _url(path: str) -> str:
@@ -53,25 +47,21 @@ def _say(verb, key: str, values: dict | None = None) -> None:
     _speak(verb, _runtime().interpreter.prompts.render(key, values or {}))
 
 
-def say_hours(text: str) -> str:
+def say_hours(hours: Hours) -> str:
     """'mon-fri 08:00-20:00; sat 09:00-14:00' → 'de lunes a viernes de 08:00 a 20:00
     horas y sábado de 09:00 a 14:00 horas'."""
     parts = []
-    for part in filter(None, (p.strip().lower() for p in text.split(";"))):
-        days, span = part.split()
-        first, _, last = days.partition("-")
-        day_words = (f"de {DAY_NAMES[DAYS.index(first)]} a {DAY_NAMES[DAYS.index(last)]}"
-                     if last else DAY_NAMES[DAYS.index(first)])
-        start, end = span.split("-")
-        parts.append(f"{day_words} de {start} a {end} horas")
+    for span in hours.spans:
+        day_words = (DAY_NAMES[span.first_day] if span.first_day == span.last_day else
+                     f"de {DAY_NAMES[span.first_day]} a {DAY_NAMES[span.last_day]}")
+        parts.append(f"{day_words} de {span.start} a {span.end} horas")
     return " y ".join(parts)
 
 
 def agents_on_shift() -> bool:
     runtime = _runtime()
     bank = runtime.bank
-    local = bank.clock().astimezone(bank.policy.timezone)
-    return parse_hours(runtime.settings.agent_hours).open_at(local)
+    return runtime.agent_hours.open_at(bank.clock().astimezone(bank.policy.timezone))
 
 
 # ---- the transfer itself (called by the webhooks when a reply transfers) ---
@@ -84,7 +74,7 @@ def transfer_twiml(state, reply) -> str:
         _speak(response, text)
     if not agents_on_shift():
         state.ended = f"closed:{reply.transfer}"
-        _say(response, "agents_closed", {"hours": say_hours(runtime.settings.agent_hours)})
+        _say(response, "agents_closed", {"hours": say_hours(runtime.agent_hours)})
         _offer_callback(response)
         return str(response)
     principal = state.principal or {}
@@ -92,7 +82,7 @@ def transfer_twiml(state, reply) -> str:
         call_sid=state.call_sid, reason=reply.transfer, caller=state.caller,
         customer_id=principal.get("customer_id"), login_method=principal.get("method"),
         account_ids=tuple(principal.get("account_ids", ())),
-        keyed={k: state.vars.get(k) for k in KEYED_VARS}))
+        keyed={k: state.vars.get(k) for k in KEYED_FIELDS}))
     state.ended = f"transfer:{reply.transfer}"
     settings = runtime.settings
     options = dict(action=_url("/ivr/queue/left"), method="POST",
@@ -123,13 +113,6 @@ def _offer_callback(response) -> None:
     _say(gather, "offer_callback")
     response.append(gather)
     response.redirect(_url("/ivr/queue/callback?ev=noinput"), method="POST")
-
-
-def _call_sid() -> str:
-    sid = request.form.get("CallSid", "")
-    if not re.fullmatch(r"CA[0-9a-fA-F]{32}", sid):
-        abort(400, "CallSid missing or malformed")
-    return sid
 
 
 # ---- while waiting, and leaving the queue ----------------------------------
@@ -177,7 +160,7 @@ def queue_callback():
     runtime = _runtime()
     response = VoiceResponse()
     if request.args.get("ev") != "noinput" and request.form.get("Digits") == "1":
-        caller = _caller_number()
+        caller = _caller()
         if caller is None:
             _say(response, "callback_no_number")
         else:
@@ -197,11 +180,6 @@ def queue_callback():
     _say(response, "goodbye")
     response.hangup()
     return twiml.twiml_response(str(response))
-
-
-def _caller_number() -> str | None:
-    from ivr.webhooks import _caller
-    return _caller()
 
 
 # ---- verifying a caller for an agent ---------------------------------------

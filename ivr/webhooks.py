@@ -23,6 +23,7 @@ from twilio.request_validator import RequestValidator
 from banking_core.calls import CallEnd
 from banking_core.call_transcripts import save_transcript
 from config import ConfigError
+from config.hours import Hours, parse_hours
 from ivr import recording, twiml
 from ivr.audio import pieces
 from ivr.audio import web as audio_web
@@ -50,6 +51,7 @@ class IvrRuntime:
     language: str
     voice: str
     player: Player | None = None  # play mode: our recordings instead of <Say>
+    agent_hours: Hours | None = None  # AGENT_HOURS, parsed once
 
 
 def init_app(app, *, store=None) -> None:
@@ -67,6 +69,7 @@ def init_app(app, *, store=None) -> None:
         settings=settings, language=prompts.language,
         voice=settings.ivr_voice or prompts.voice,
         player=_player(app, prompts) if settings.ivr_prompt_mode == "play" else None,
+        agent_hours=parse_hours(settings.agent_hours),
     )
     from ivr import queue  # noqa: F401  (its routes hang off this blueprint)
     app.register_blueprint(bp)
