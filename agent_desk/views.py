@@ -3,8 +3,6 @@ the core, and put its refusals in words; the core decides who may do what."""
 from __future__ import annotations
 
 import functools
-import re
-import secrets
 import time
 
 import structlog
@@ -18,11 +16,10 @@ from agent_desk.call_control import CallControlUnavailable
 from banking_core import errors
 from banking_core.handoffs import DISPOSITIONS
 from web_fallback import messages
-from web_fallback.forms import PaymentForm
+from web_fallback.forms import PaymentForm, carried_operation, posted_operation
 
 bp = Blueprint("desk", __name__, url_prefix="/escritorio", template_folder="templates")
 log = structlog.get_logger("agent_desk")
-OPERATION = re.compile(r"^[0-9a-f]{32}$")
 # The open desk polls every 3 s, so this only ends a desk left closed or asleep;
 # a deactivated agent is refused at the next request either way.
 DESK_IDLE_SECONDS = 30 * 60
@@ -173,12 +170,11 @@ def _call_page(handoff, form: PaymentForm | None = None, status: int = 200, **ex
                     form = PaymentForm.blank(bank.find_service(str(key)))
                 except (errors.UnknownService, errors.ServiceInactive) as exc:
                     service_error = messages.message(exc)
-    given = request.form.get("operacion", "")
     return render_template(
         "desk/call.html", handoff=handoff, form=form, accounts=accounts,
         service_error=service_error, reasons=REASONS, methods=METHODS,
         dispositions=DISPOSITIONS,
-        operation=given if OPERATION.match(given) else secrets.token_hex(16),
+        operation=carried_operation(request.form),
         leg_twiml=agent_leg_twiml(current_app.extensions["settings"].agent_queue),
         audit=bank.agent_audit(handoff_id=handoff.id), **extra), status
 
@@ -226,8 +222,8 @@ def pay(handoff_id):
     except (errors.UnknownService, errors.ServiceInactive) as exc:
         return _call_page(handoff, status=422, service_error=messages.message(exc))
     form = PaymentForm.from_request(service, request.form)
-    operation = request.form.get("operacion", "")
-    if not OPERATION.match(operation):
+    operation = posted_operation(request.form)
+    if operation is None:
         abort(400, "operación inválida")
     receipt = None
     try:

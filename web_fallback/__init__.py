@@ -11,7 +11,6 @@ def init_app(app) -> None:
     from ivr import webhooks
     from web_fallback import views
 
-    settings = app.extensions["settings"]
     app.config.update(
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session does
         # The cookie's own lifetime caps a session however active; inactivity

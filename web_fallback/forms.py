@@ -6,6 +6,8 @@ The page keeps what was typed, so a correction never means retyping it all.
 from __future__ import annotations
 
 import dataclasses
+import re
+import secrets
 
 from banking_core import errors
 from banking_core.catalog import Service
@@ -13,6 +15,22 @@ from banking_core.money import parse_pesos
 from web_fallback import messages
 
 MAX_FIELD = 60  # longer than any reference or amount a biller takes
+_OPERATION = re.compile(r"^[0-9a-f]{32}$")
+
+
+def posted_operation(form) -> str | None:
+    """The payment's operation id as the form carries it (None if absent or not
+    ours). Drawn when the blank form is shown and carried through the form, the
+    review and the final submit as the idempotency key: a double click, a reload,
+    or going back and submitting again reuses it, so the core posts once and
+    returns the same receipt; a new payment starts a new form."""
+    given = form.get("operacion", "")
+    return given if _OPERATION.match(given) else None
+
+
+def carried_operation(form) -> str:
+    """The id to put in the next page's form: the one carried so far, or a new one."""
+    return posted_operation(form) or secrets.token_hex(16)
 
 
 @dataclasses.dataclass

@@ -4,7 +4,6 @@ no rule of the bank is decided here."""
 from __future__ import annotations
 
 import re
-import secrets
 
 from flask import (
     Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request,
@@ -13,12 +12,11 @@ from flask import (
 
 from banking_core import errors
 from web_fallback import messages, receipt_pdf
-from web_fallback.forms import PaymentForm
+from web_fallback.forms import PaymentForm, carried_operation, posted_operation
 from web_fallback.session import current_principal, log_in, log_out, login_required
 
 bp = Blueprint("conexion", __name__, url_prefix="/conexion", template_folder="templates",
                static_folder="static", static_url_path="/static")
-OPERATION = re.compile(r"^[0-9a-f]{32}$")
 FOLIO = re.compile(r"^[0-9]{10}$")
 
 
@@ -99,19 +97,10 @@ def _service_or_404(service_key: str):
         abort(404)
 
 
-def _operation() -> str:
-    """The payment's operation id: drawn when the blank form is shown and carried
-    through the form, the review and EJECUTAR as the idempotency key. A double
-    click, a reload, or going back and submitting again reuses it, so the core
-    posts once and returns the same receipt; a new payment starts a new form."""
-    given = request.form.get("operacion", "")
-    return given if OPERATION.match(given) else secrets.token_hex(16)
-
-
 def _form_page(form: PaymentForm, status: int = 200):
     accounts = _bank().list_accounts(g.principal)
     return render_template("conexion/pay.html", form=form, accounts=accounts,
-                           operation=_operation()), status
+                           operation=carried_operation(request.form)), status
 
 
 @bp.route("/servicios/<service_key>/pagar", methods=["GET", "POST"])
@@ -126,7 +115,7 @@ def pay(service_key):
     form.validate(_bank(), g.principal)
     if not form.valid:
         return _form_page(form, 422)
-    return render_template("conexion/review.html", form=form, operation=_operation())
+    return render_template("conexion/review.html", form=form, operation=carried_operation(request.form))
 
 
 @bp.post("/servicios/<service_key>/ejecutar")
@@ -134,8 +123,8 @@ def pay(service_key):
 def execute(service_key):
     service = _service_or_404(service_key)
     form = PaymentForm.from_request(service, request.form)
-    operation = request.form.get("operacion", "")
-    if not OPERATION.match(operation):
+    operation = posted_operation(request.form)
+    if operation is None:
         abort(400, "operación inválida")
     if form.parse():
         try:
