@@ -11,14 +11,19 @@ PROMPT = ("Para cuentas de cheques, ahorro o nómina, marque 1. Para tarjetas de
           "asterisco.")
 
 
-@app.post("/ivr/step")
-def step():
-    turn = request.args.get("t", type=int, default=0) + 1
-    request.form.get("Digits")
+def gather_twiml(turn: int) -> str:
+    """The fixed menu <Gather> for `turn`, built with VoiceResponse as the IVR does."""
     response = VoiceResponse()
     gather = Gather(input="dtmf", action=f"/ivr/step?t={turn}", method="POST", timeout=5,
                     finish_on_key="", num_digits=1)
     gather.say(PROMPT, language="es-MX", voice="Polly.Mia")
     response.append(gather)
     response.redirect(f"/ivr/step?t={turn}&ev=noinput", method="POST")
-    return Response(str(response), mimetype="text/xml")
+    return str(response)
+
+
+@app.post("/ivr/step")
+def step():
+    turn = request.args.get("t", type=int, default=0) + 1
+    request.form.get("Digits")
+    return Response(gather_twiml(turn), mimetype="text/xml")

@@ -11,9 +11,8 @@ import uuid
 
 import redis
 from flask import Flask, Response, request
-from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from bench.bare_gather import PROMPT
+from bench.bare_gather import gather_twiml
 from ivr.state import _ACQUIRE_AND_LOAD, _SAVE_AND_RELEASE
 
 app = Flask(__name__)
@@ -30,11 +29,6 @@ def step():
     key, lock, token = f"floor:{sid}", f"floor:{sid}:lock", uuid.uuid4().hex
     got = acquire(keys=[key, lock], args=[token, 15000])
     state = got[1] if got[0] == 1 and len(got) > 1 and got[1] else "{}"
-    response = VoiceResponse()
-    gather = Gather(input="dtmf", action=f"/ivr/step?t={turn}", method="POST", timeout=5,
-                    finish_on_key="", num_digits=1)
-    gather.say(PROMPT, language="es-MX", voice="Polly.Mia")
-    response.append(gather)
-    response.redirect(f"/ivr/step?t={turn}&ev=noinput", method="POST")
+    xml = gather_twiml(turn)
     save_release(keys=[key, lock], args=[state, 7200, token])
-    return Response(str(response), mimetype="text/xml")
+    return Response(xml, mimetype="text/xml")

@@ -154,3 +154,20 @@ def pytest_terminal_summary(terminalreporter):
             f"NOTE: {count} test(s) skipped because {service} was unreachable; "
             "CI requires it (.ci/run starts it).", yellow=True,
         )
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    from tests.browser import launched_chromium
+
+    with launched_chromium() as browser:
+        yield browser
+
+
+@pytest.fixture
+def page(chromium):
+    context = chromium.new_context(locale="es-MX")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()

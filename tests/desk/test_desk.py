@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from banking_core.models import Account, AgentAudit, Handoff, Payment
 from tests.e2e.test_call_flow import login_with_access_key
+from tests.web.conftest import OPERATION
 
 
 def payments(bank):
@@ -33,27 +34,17 @@ def alphanumeric_call(dial):
 
 def pay_form(agent, handoff_id, **fields):
     agent.get(f"/escritorio/llamadas/{handoff_id}?servicio={fields.get('servicio', '2088')}")
-    operation = re.search(r'name="operacion" value="([0-9a-f]{32})"', agent.text).group(1)
+    operation = OPERATION.search(agent.text).group(1)
     data = {"operacion": operation, "servicio": "2088", "referencia1": "CAT-00123A",
-            "cuenta": agent.account_option("5671"), "importe": "1234.56"}
+            "cuenta": agent.account_id("5671"), "importe": "1234.56"}
     data.update(fields)
     return data
-
-
-def account_option(self, last4):
-    match = re.search(rf'<option value="(\d+)"[^>]*>\w+ \*+{last4} ', self.text)
-    return match.group(1) if match else None
-
-
-from tests.desk.conftest import Agent  # noqa: E402
-
-Agent.account_option = account_option
 
 
 # ---- the hand-off in the call ---------------------------------------------
 def test_the_transfer_enqueues_with_wait_and_action_urls_and_keeps_the_context(dial, bank):
     call = alphanumeric_call(dial)
-    status, body = call.post(call.last and f"{call.base_url}/ivr/voice", call._params())
+    status, body = call.post(f"{call.base_url}/ivr/voice", call._params())
     assert status == 200 and "<Enqueue" in body  # a repeated request gets the stored answer
     assert 'waitUrl="http://127.0.0.1:5000/ivr/queue/wait"' in body
     assert 'action="http://127.0.0.1:5000/ivr/queue/left"' in body

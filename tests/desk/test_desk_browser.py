@@ -1,18 +1,15 @@
 """The desk in a real headless Chromium: a call arrives while the agent watches,
 the agent takes it, pays, and reads the folio."""
-import threading
-
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from banking_core import loader
 from banking_core.models import Payment
 from ivr.simulator import FlaskTransport, SimulatedCall
 from ivr.state import MemoryCallStore
 from tests.desk.test_desk import alphanumeric_call
+from tests.browser import ARTIFACTS, served
 from tests.web.conftest import web_settings
-from tests.web.test_browser import ARTIFACTS, chromium, page  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
@@ -22,14 +19,11 @@ def live_desk(tmp_path, sqlite_url):
     app = create_app(web_settings(tmp_path, sqlite_url, WEB_COOKIE_SECURE="0"),
                      call_store=MemoryCallStore())
     loader.seed_demo(app.extensions["bank"])
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield app, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    app.extensions["bank"].engine.dispose()
+    with served(app) as base:
+        yield app, base
 
 
-def test_an_agent_takes_a_transferred_call_and_pays_it(page, live_desk):  # noqa: F811
+def test_an_agent_takes_a_transferred_call_and_pays_it(page, live_desk):
     app, base = live_desk
     settings = app.extensions["settings"]
     page.goto(f"{base}/escritorio/")

@@ -1,38 +1,12 @@
 """Conexión Personal driven in a real headless Chromium (Playwright, with the
 system's /usr/bin/chromium: no browser is ever downloaded)."""
-import os
-import shutil
-import threading
-from pathlib import Path
-
 import pytest
-from sqlalchemy import func, select
-from werkzeug.serving import make_server
+from sqlalchemy import select
 
 from banking_core import loader
 from banking_core.models import Account, Payment
-from tests import services
+from tests.browser import ARTIFACTS, served
 from tests.web.conftest import web_settings
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS_DIR",
-                                Path(__file__).resolve().parents[2] / "build" / "test-artifacts"))
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        services.unavailable("Playwright", "the test extras", exc)
-    if not shutil.which(CHROMIUM):
-        services.unavailable("Chromium", CHROMIUM, FileNotFoundError(CHROMIUM))
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=["--no-sandbox"])
-        yield browser
-        browser.close()
-
 
 @pytest.fixture
 def live_site(tmp_path, sqlite_url):
@@ -42,21 +16,8 @@ def live_site(tmp_path, sqlite_url):
 
     app = create_app(web_settings(tmp_path, sqlite_url, WEB_COOKIE_SECURE="0"))
     loader.seed_demo(app.extensions["bank"])
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", app.extensions["bank"]
-    server.shutdown()
-    app.extensions["bank"].engine.dispose()
-
-
-@pytest.fixture
-def page(chromium):
-    context = chromium.new_context(locale="es-MX")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
+    with served(app) as base:
+        yield base, app.extensions["bank"]
 
 
 def payments(bank):

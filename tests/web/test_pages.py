@@ -1,5 +1,4 @@
 """Conexión Personal, page by page, through the Flask test client."""
-import datetime as dt
 import re
 
 import pytest
