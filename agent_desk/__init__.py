@@ -1,11 +1,11 @@
 """The agents' desk: calls transferred from the IVR arrive with their context,
-and agents finish the payment through the same banking core."""
+and agents finish the payment through the same banking core. Live calls are
+steered through `app.extensions["call_control"]` (Twilio's REST API), which
+the IVR's runtime sets up."""
 from __future__ import annotations
 
 
-def init_app(app, *, call_control=None) -> None:
-    from agent_desk import call_control as control, views
+def init_app(app) -> None:
+    from agent_desk import views
 
-    app.extensions["call_control"] = call_control or control.from_settings(
-        app.extensions["settings"])
     app.register_blueprint(views.bp)

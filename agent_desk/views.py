@@ -10,11 +10,9 @@ from flask import (
     Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request,
     session, url_for,
 )
-from twilio.twiml.voice_response import VoiceResponse
-
-from agent_desk.call_control import CallControlUnavailable
 from banking_core import errors
-from banking_core.handoffs import DISPOSITIONS
+from banking_core.agent_calls import DISPOSITIONS
+from telephony.call_control import CallControlUnavailable, CallGone
 from web_fallback import messages
 from web_fallback.forms import PaymentForm, carried_operation, posted_operation
 
@@ -32,6 +30,10 @@ REASONS = {
     "technical_problem": "Problema técnico del IVR",
     "callback": "Pidió que le devolvieran la llamada",
 }
+# Where the caller is, in the agent's words.
+CALLER_AT = {"ivr": "en el IVR", "queue": "en la fila, esperando su teléfono",
+             "agent": "en línea con usted", "verifying": "marcando su NIP en el IVR",
+             "gone": "colgó"}
 METHODS = {"access_key": "clave de acceso + NIP (IVR)", "card": "tarjeta + NIP (IVR)",
            "account": "cuenta + NIP (IVR)", "card+nip": "tarjeta + NIP verificado por el ejecutivo",
            "account+nip": "cuenta + NIP verificado por el ejecutivo"}
@@ -39,6 +41,15 @@ METHODS = {"access_key": "clave de acceso + NIP (IVR)", "card": "tarjeta + NIP (
 
 def _bank():
     return current_app.extensions["bank"]
+
+
+def _calls():
+    """Twilio's REST API (telephony.call_control), set up with the IVR."""
+    return current_app.extensions["call_control"]
+
+
+def _url(path: str) -> str:
+    return current_app.extensions["settings"].public_base_url + path
 
 
 def agent_required(view):
@@ -97,6 +108,7 @@ def _row(h) -> dict:
             "mine": h.agent_id == g.agent.id,
             "callback_url": url_for(".take_callback", handoff_id=h.id)
             if h.status == "callback" else None,
+            "caller_at": CALLER_AT.get(h.caller_at, h.caller_at),
             "url": url_for(".call", handoff_id=h.id) if h.agent_id == g.agent.id else None}
 
 
@@ -144,18 +156,25 @@ def take_callback(handoff_id):
 
 
 # ---- one call -----------------------------------------------------------------
-def agent_leg_twiml(queue: str) -> str:
-    """What the agent's phone leg runs to be put through to the caller."""
-    response = VoiceResponse()
-    response.dial().queue(queue)
-    return str(response)
-
-
 def _handoff(handoff_id: int):
     try:
         return _bank().get_handoff(g.agent, handoff_id)
     except errors.HandoffUnavailable:
         abort(404)
+
+
+def _hold_agent(handoff) -> None:
+    """The agent waits on hold, with music, while the caller keys the NIP; the
+    caller's return to the conference lets the agent back in (ivr/agent_leg.py).
+    Best effort: without it the agent only hears silence for that minute."""
+    if not (handoff.conference_sid and handoff.agent_call_sid):
+        return
+    try:
+        _calls().hold(handoff.conference_sid, handoff.agent_call_sid, on_hold=True,
+                      music_url=current_app.extensions["settings"].hold_music_url)
+        _bank().agent_held(handoff.id, True)
+    except (CallGone, CallControlUnavailable) as exc:
+        log.warning("agent_not_held", handoff=handoff.id, error=str(exc))
 
 
 def _call_page(handoff, form: PaymentForm | None = None, status: int = 200, **extra):
@@ -173,9 +192,8 @@ def _call_page(handoff, form: PaymentForm | None = None, status: int = 200, **ex
     return render_template(
         "desk/call.html", handoff=handoff, form=form, accounts=accounts,
         service_error=service_error, reasons=REASONS, methods=METHODS,
-        dispositions=DISPOSITIONS,
+        dispositions=DISPOSITIONS, caller_at=CALLER_AT,
         operation=carried_operation(request.form),
-        leg_twiml=agent_leg_twiml(current_app.extensions["settings"].agent_queue),
         audit=bank.agent_audit(handoff_id=handoff.id), **extra), status
 
 
@@ -183,6 +201,28 @@ def _call_page(handoff, form: PaymentForm | None = None, status: int = 200, **ex
 @agent_required
 def call(handoff_id):
     return _call_page(_handoff(handoff_id))
+
+
+@bp.get("/llamadas/<int:handoff_id>.json")
+@agent_required
+def call_json(handoff_id):
+    """Polled by the call page: where the caller is, as it changes."""
+    handoff = _handoff(handoff_id)
+    return jsonify(status=handoff.status, caller_at=handoff.caller_at,
+                   caller_at_text=CALLER_AT.get(handoff.caller_at, handoff.caller_at),
+                   verified=handoff.verified, agent_on_line=handoff.agent_call_sid is not None)
+
+
+@bp.post("/llamadas/<int:handoff_id>/liberar")
+@agent_required
+def release(handoff_id):
+    """Give back a call whose caller is still in line, for another agent."""
+    try:
+        _bank().release_handoff(g.agent, handoff_id)
+    except (errors.HandoffUnavailable, errors.CallerNotOnLine) as exc:
+        return _call_page(_handoff(handoff_id), status=422, wrap_error=messages.message(exc))
+    flash("La llamada regresó a la fila para otro ejecutivo.", "info")
+    return redirect(url_for(".index"))
 
 
 @bp.post("/llamadas/<int:handoff_id>/verificar")
@@ -196,18 +236,26 @@ def verify(handoff_id):
         bank.request_caller_verification(
             g.agent, handoff_id, method=request.form.get("metodo", ""),
             identifier=request.form.get("numero", "")[:40])
-    except (errors.MalformedCredential, errors.HandoffUnavailable) as exc:
+    except (errors.MalformedCredential, errors.HandoffUnavailable, errors.CallerGone,
+            errors.CallerNotOnLine) as exc:
         return _call_page(handoff, status=422, verify_error=(
             "Escriba los 16 dígitos de la tarjeta o los 10 de la cuenta."
             if isinstance(exc, errors.MalformedCredential) else messages.message(exc)))
-    settings = current_app.extensions["settings"]
+    # Marked first: Twilio reports the caller leaving the conference as soon
+    # as the redirect lands, and that report must not read as a goodbye.
+    bank.caller_sent_to_verify(handoff_id)
     try:
-        current_app.extensions["call_control"].redirect(
-            handoff.call_sid, f"{settings.public_base_url}/ivr/queue/verify?h={handoff_id}")
-    except CallControlUnavailable as exc:
+        _calls().redirect(handoff.call_sid, _url(f"/ivr/queue/verify?h={handoff_id}"))
+    except (CallGone, CallControlUnavailable) as exc:
         log.warning("call_control_failed", handoff=handoff_id, error=str(exc))
-        return _call_page(_handoff(handoff_id), status=503, verify_error=(
-            "No fue posible enviar la llamada al IVR para que el cliente marque su NIP."))
+        if isinstance(exc, CallGone):
+            bank.caller_gone(handoff.call_sid)
+            problem = "El cliente colgó antes de marcar su NIP."
+        else:
+            bank.caller_to_agent(handoff_id, handoff.call_sid)  # still with the agent
+            problem = "No fue posible enviar la llamada al IVR para que el cliente marque su NIP."
+        return _call_page(_handoff(handoff_id), status=503, verify_error=problem)
+    _hold_agent(handoff)
     flash("El cliente está marcando su NIP en el IVR; regresa con usted al terminar.", "info")
     return redirect(url_for(".call", handoff_id=handoff_id))
 
@@ -246,11 +294,19 @@ def pay(handoff_id):
 def wrap_up(handoff_id):
     handoff = _handoff(handoff_id)
     try:
-        _bank().wrap_up_handoff(g.agent, handoff_id,
-                                disposition=request.form.get("disposicion", ""),
-                                notes=request.form.get("notas", ""))
+        closed = _bank().wrap_up_handoff(g.agent, handoff_id,
+                                         disposition=request.form.get("disposicion", ""),
+                                         notes=request.form.get("notas", ""))
     except (errors.InvalidRequest, errors.HandoffUnavailable):
         return _call_page(handoff, status=422, wrap_error="Elija cómo terminó la llamada.")
+    except errors.CallerStillWaiting as exc:
+        return _call_page(handoff, status=422, wrap_error=messages.message(exc))
+    if closed.caller_at == "agent" and closed.conference_sid:
+        # Still talking: the caller hears goodbye as the conference ends.
+        try:
+            _calls().end_conference(closed.conference_sid)
+        except (CallGone, CallControlUnavailable) as exc:
+            log.warning("conference_not_ended", handoff=handoff_id, error=str(exc))
     flash("Llamada cerrada.", "info")
     return redirect(url_for(".index"))
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 import structlog
 from sqlalchemy.orm import sessionmaker
 
-from banking_core import accounts, auth, billers, calls, handoffs, ledger, payments
+from banking_core import (
+    accounts, agent_calls, agents, auth, billers, calls, handoffs, ledger, payments,
+)
 from banking_core.policy import BankPolicy, Clock, utc_now
 from banking_core.secrets import SecretHasher
 from banking_core.uow import UnitOfWork
@@ -71,53 +73,94 @@ class Bank:
     def list_payments(self, principal, *, limit: int = 50):
         return payments.list_payments(self, principal, limit=limit)
 
-    # Hand-offs to agents (the IVR's side and the desk's side)
+    # Hand-offs to agents: the caller's side (the IVR's webhooks)
     def open_handoff(self, request: "handoffs.HandoffRequest"):
         return handoffs.open_handoff(self, request)
 
     def find_handoff_by_call(self, call_sid: str):
         return handoffs.find_by_call(self, call_sid)
 
-    def caller_left_queue(self, call_sid: str, *, callback: bool = False) -> None:
-        handoffs.caller_left(self, call_sid, callback=callback)
+    def handoff_for_call(self, handoff_id: int | None, call_sid: str):
+        return handoffs.get_for_call(self, handoff_id, call_sid)
+
+    def caller_enqueued(self, call_sid: str, queue_sid: str, *, caller: str | None = None):
+        handoffs.caller_enqueued(self, call_sid, queue_sid, caller=caller)
+
+    def place_in_line(self, call_sid: str) -> int | None:
+        return handoffs.place_in_line(self, call_sid)
+
+    def caller_gone(self, call_sid: str, *, callback: bool = False):
+        return handoffs.caller_gone(self, call_sid, callback=callback)
+
+    def caller_out_of_line(self, call_sid: str) -> None:
+        handoffs.caller_out_of_line(self, call_sid)
+
+    def caller_to_agent(self, handoff_id: int, call_sid: str):
+        return handoffs.caller_to_agent(self, handoff_id, call_sid)
+
+    def caller_back_in_line(self, handoff_id: int) -> None:
+        handoffs.caller_back_in_line(self, handoff_id)
 
     def verify_handoff_caller(self, handoff_id: int, nip: str):
-        return handoffs.verify_caller(self, handoff_id, nip)
+        return agent_calls.verify_caller(self, handoff_id, nip)
 
+    # ... the agent's leg and the hand-off's conference
+    def agent_leg_arrived(self, agent, handoff_id: int, agent_call_sid: str):
+        return handoffs.agent_leg_arrived(self, agent, handoff_id, agent_call_sid)
+
+    def conference_event(self, handoff_id: int, **event):
+        return handoffs.conference_event(self, handoff_id, **event)
+
+    def agent_held(self, handoff_id: int, on_hold: bool) -> None:
+        handoffs.agent_held(self, handoff_id, on_hold)
+
+    # ... the desk's side
     def authenticate_agent(self, username: str, password: str):
-        return handoffs.authenticate_agent(self, username, password)
+        return agents.authenticate_agent(self, username, password)
 
     def get_agent(self, agent_id: int):
-        return handoffs.get_agent(self, agent_id)
+        return agents.get_agent(self, agent_id)
+
+    def agent_for_phone(self, identity: str):
+        return agents.agent_for_phone(self, identity)
 
     def list_handoffs(self, statuses=handoffs.OPEN_STATUSES):
         return handoffs.list_handoffs(self, statuses)
 
     def take_next_handoff(self, agent):
-        return handoffs.take_next(self, agent)
+        return agent_calls.take_next(self, agent)
 
     def take_callback(self, agent, handoff_id: int):
-        return handoffs.take_callback(self, agent, handoff_id)
+        return agent_calls.take_callback(self, agent, handoff_id)
+
+    def release_handoff(self, agent, handoff_id: int):
+        return agent_calls.release(self, agent, handoff_id)
 
     def get_handoff(self, agent, handoff_id: int):
-        return handoffs.get_handoff(self, agent, handoff_id)
+        return agent_calls.get_handoff(self, agent, handoff_id)
+
+    def current_handoff(self, agent):
+        return agent_calls.current_call(self, agent)
 
     def request_caller_verification(self, agent, handoff_id: int, *, method: str,
                                     identifier: str):
-        return handoffs.request_verification(self, agent, handoff_id, method=method,
-                                             identifier=identifier)
+        return agent_calls.request_verification(self, agent, handoff_id, method=method,
+                                                identifier=identifier)
+
+    def caller_sent_to_verify(self, handoff_id: int) -> None:
+        agent_calls.caller_sent_to_verify(self, handoff_id)
 
     def handoff_principal(self, agent, handoff_id: int):
-        return handoffs.caller_principal(self, agent, handoff_id)
+        return agent_calls.caller_principal(self, agent, handoff_id)
 
     def agent_pay(self, agent, handoff_id: int, **request):
-        return handoffs.pay(self, agent, handoff_id, **request)
+        return agent_calls.pay(self, agent, handoff_id, **request)
 
     def wrap_up_handoff(self, agent, handoff_id: int, *, disposition: str, notes: str = ""):
-        return handoffs.wrap_up(self, agent, handoff_id, disposition=disposition, notes=notes)
+        return agent_calls.wrap_up(self, agent, handoff_id, disposition=disposition, notes=notes)
 
     def agent_audit(self, *, handoff_id: int | None = None, limit: int = 200):
-        return handoffs.audit_log(self, handoff_id=handoff_id, limit=limit)
+        return agent_calls.audit_log(self, handoff_id=handoff_id, limit=limit)
 
     # Calls
     def record_call_end(self, end: "calls.CallEnd") -> bool:

@@ -115,4 +115,23 @@ class CallerNotVerified(DomainError):
     code = "caller_not_verified"
 
 
+class CallerGone(DomainError):
+    """The transferred caller hung up."""
+
+    code = "caller_gone"
+
+
+class CallerNotOnLine(DomainError):
+    """What the agent asked needs the caller on the line with the agent (the
+    caller is still in line, or keying a NIP)."""
+
+    code = "caller_not_on_line"
+
+
+class CallerStillWaiting(DomainError):
+    """The agent tried to close a call whose caller is still in line."""
+
+    code = "caller_still_waiting"
+
+
 ALL_CODES = frozenset(cls.code for cls in DomainError.__subclasses__())

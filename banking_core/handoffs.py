@@ -1,33 +1,30 @@
-"""Calls handed from the IVR to the agents, and what agents do with them.
+"""Calls handed from the IVR to the agents: each hand-off and where its caller is.
 
-A hand-off is opened when the IVR transfers a call, with the context the agent
-needs (the screen pop); an agent takes the next waiting call (two agents never
-take the same one), verifies a caller who never logged in (the agent keys the
-card or account number; the caller keys the NIP on the phone, never to the
-agent), pays through the same core with channel "agent", and wraps up with a
-disposition. Every agent action is written to the audit log.
+A transfer opens a hand-off ("transferring") with what the agent needs to know
+(the screen pop). It becomes "waiting", and shows on the desk, only once Twilio
+has really put the caller in the queue (the queue's wait URL says so): a caller
+who hangs up during the transfer prompt never shows as waiting, and callers are
+listed in the order they reached the line. An agent takes one (agent_calls.py);
+the agent's softphone leg then dequeues exactly that caller, by CallSid, into
+the hand-off's own conference. `caller_at` follows the caller's leg:
+ivr → queue → agent (→ verifying → agent) → gone.
+
+These functions are called from Twilio's webhooks, so each is one short
+transaction that never waits on anything but the database.
 """
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from banking_core import auth, errors
-from banking_core.models import Agent, AgentAudit, Customer, Handoff
-from banking_core.views import Principal
+from banking_core import errors
+from banking_core.agents import AgentView, audit
+from banking_core.models import Agent, Customer, Handoff
 
 OPEN_STATUSES = ("waiting", "taken")
-DISPOSITIONS = {
-    "pago_realizado": "Pago realizado",
-    "consulta_resuelta": "Consulta resuelta",
-    "cliente_no_verificado": "Cliente no verificado",
-    "cliente_colgo": "El cliente colgó",
-    "transferido": "Transferido a otra área",
-    "otro": "Otro",
-}
 # What the IVR may pass along as keyed (call variables of those names): never
 # a secret. How the caller logged in travels apart, as login_method.
 KEYED_FIELDS = ("account_last4", "service_key", "service_name", "references_list", "amount")
@@ -51,6 +48,7 @@ class HandoffView:
     caller: str | None
     reason: str
     status: str
+    caller_at: str
     customer_id: int | None
     customer_name: str | None
     login_method: str | None
@@ -62,48 +60,52 @@ class HandoffView:
     folios: tuple[str, ...]
     disposition: str | None
     created_at: dt.datetime
+    enqueued_at: dt.datetime | None
     taken_at: dt.datetime | None
+    queue_sid: str | None = None
+    agent_call_sid: str | None = None
+    conference_sid: str | None = None
+    agent_on_hold: bool = False
 
     @property
     def verified(self) -> bool:
         return self.customer_id is not None
 
-
-@dataclasses.dataclass(frozen=True)
-class AgentView:
-    id: int
-    username: str
-    name: str
-    role: str
+    @property
+    def conference_name(self) -> str:
+        """The conference that joins this caller and the agent: named after the
+        hand-off, so no other caller can ever be in it."""
+        return f"linea-directa-{self.id}"
 
 
-def _view(session, row: Handoff) -> HandoffView:
+def view(session, row: Handoff) -> HandoffView:
     customer = session.get(Customer, row.customer_id) if row.customer_id else None
     agent = session.get(Agent, row.agent_id) if row.agent_id else None
     return HandoffView(
         id=row.id, call_sid=row.call_sid, caller=row.caller, reason=row.reason,
-        status=row.status, customer_id=row.customer_id,
+        status=row.status, caller_at=row.caller_at, customer_id=row.customer_id,
         customer_name=customer.name if customer else None, login_method=row.login_method,
         keyed=dict(row.keyed or {}), verify_method=row.verify_method,
         verify_last4=row.verify_last4, agent_id=row.agent_id,
         agent_name=agent.name if agent else None, folios=tuple(row.folios or ()),
-        disposition=row.disposition, created_at=row.created_at, taken_at=row.taken_at)
+        disposition=row.disposition, created_at=row.created_at, enqueued_at=row.enqueued_at,
+        taken_at=row.taken_at, queue_sid=row.queue_sid, agent_call_sid=row.agent_call_sid,
+        conference_sid=row.conference_sid, agent_on_hold=bool(row.agent_on_hold))
 
 
-def _audit(session, now, action: str, *, agent_id=None, handoff_id=None, **detail) -> None:
-    session.add(AgentAudit(agent_id=agent_id, handoff_id=handoff_id, action=action,
-                           detail=detail, at=now))
+def _by_call(session, call_sid: str) -> Handoff | None:
+    return session.scalar(select(Handoff).where(Handoff.call_sid == call_sid))
 
 
-# ---- the IVR's side -------------------------------------------------------
+# ---- the caller's side: the IVR's webhooks ---------------------------------
 def open_handoff(bank, request: HandoffRequest) -> HandoffView:
     """Idempotent per call: a repeated transfer of one call is one hand-off."""
     keyed = {k: v for k, v in request.keyed.items() if k in KEYED_FIELDS and v not in (None, "")}
     with bank.unit_of_work() as uow:
-        found = uow.session.scalar(select(Handoff).where(Handoff.call_sid == request.call_sid))
+        found = _by_call(uow.session, request.call_sid)
         if found is None:
             found = Handoff(call_sid=request.call_sid, caller=request.caller,
-                            reason=request.reason, status="waiting",
+                            reason=request.reason, status="transferring", caller_at="ivr",
                             customer_id=request.customer_id, login_method=request.login_method,
                             account_ids=sorted(request.account_ids), keyed=keyed,
                             folios=[], created_at=bank.clock())
@@ -112,226 +114,194 @@ def open_handoff(bank, request: HandoffRequest) -> HandoffView:
                 uow.commit()
             except IntegrityError:  # a concurrent twin of this transfer won
                 uow.rollback()
-                found = uow.session.scalar(
-                    select(Handoff).where(Handoff.call_sid == request.call_sid))
-        return _view(uow.session, found)
+                found = _by_call(uow.session, request.call_sid)
+        return view(uow.session, found)
+
+
+def caller_enqueued(bank, call_sid: str, queue_sid: str, *, caller: str | None = None) -> None:
+    """Twilio asked for the queue's wait URL: the caller is really in line. The
+    first time makes the hand-off "waiting"; a caller put back in line keeps the
+    place in line it first had. A caller in line with no hand-off at all (its
+    transfer was answered while the database was unreachable) gets one now, so
+    nobody waits where the desk cannot see them."""
+    with bank.unit_of_work() as uow:
+        now = bank.clock()
+        done = uow.session.execute(
+            update(Handoff).where(Handoff.call_sid == call_sid,
+                                  Handoff.status == "transferring")
+            .values(status="waiting", caller_at="queue", queue_sid=queue_sid,
+                    enqueued_at=func.coalesce(Handoff.enqueued_at, now)))
+        if done.rowcount == 0 and _by_call(uow.session, call_sid) is None:
+            uow.session.add(Handoff(
+                call_sid=call_sid, caller=caller, reason="technical_problem", status="waiting",
+                caller_at="queue", queue_sid=queue_sid, account_ids=[], keyed={}, folios=[],
+                created_at=now, enqueued_at=now))
+        try:
+            uow.commit()
+        except IntegrityError:  # the wait URL's twin request created it first
+            uow.rollback()
+
+
+def place_in_line(bank, call_sid: str) -> int | None:
+    """The caller's place among the waiting calls, in the order the desk takes
+    them (Twilio's own QueuePosition is FIFO, which the desk is not bound to)."""
+    with bank.unit_of_work() as uow:
+        mine = uow.session.execute(
+            select(Handoff.status, Handoff.enqueued_at, Handoff.id)
+            .where(Handoff.call_sid == call_sid)).first()
+        if mine is None or mine.status != "waiting" or mine.enqueued_at is None:
+            return None
+        ahead = uow.session.scalar(
+            select(func.count()).select_from(Handoff).where(
+                Handoff.status == "waiting",
+                or_(Handoff.enqueued_at < mine.enqueued_at,
+                    and_(Handoff.enqueued_at == mine.enqueued_at, Handoff.id < mine.id))))
+        return ahead + 1
+
+
+def caller_gone(bank, call_sid: str, *, callback: bool = False) -> HandoffView | None:
+    """The caller's leg left: hung up (anywhere: during the transfer prompt, in
+    line, with the agent, keying a NIP), or left the line and chose whether to
+    be called back. A hand-off no agent holds closes (abandoned, or callback);
+    one an agent holds stays the agent's to wrap up, marked so the desk shows
+    the caller is gone, unless the caller asked for a call back, which any
+    agent may then take. Returns the hand-off as it was before, so the webhook
+    can end what the caller left behind (the agent alone in the conference)."""
+    with bank.unit_of_work() as uow:
+        row = _by_call(uow.session, call_sid)
+        if row is None:
+            return None
+        before = view(uow.session, row)
+        now = bank.clock()
+        closed = "callback" if callback else "abandoned"
+        uow.session.execute(
+            update(Handoff).where(Handoff.id == row.id,
+                                  Handoff.status.in_(("transferring", "waiting")))
+            .values(status=closed, ended_at=now))
+        taken = uow.session.execute(
+            update(Handoff).where(Handoff.id == row.id, Handoff.status == "taken")
+            .values(**(dict(status="callback", agent_id=None, taken_at=None) if callback
+                       else dict(agent_on_hold=False))))
+        if taken.rowcount:
+            audit(uow.session, now, "caller_left" if callback else "caller_hung_up",
+                  agent_id=before.agent_id, handoff_id=row.id)
+        # Whatever the status (a wrapped-up call's caller hangs up too).
+        uow.session.execute(update(Handoff).where(Handoff.id == row.id)
+                            .values(caller_at="gone"))
+        uow.commit()
+        return before
+
+
+def caller_out_of_line(bank, call_sid: str) -> None:
+    """The caller left the line alive (after the longest wait, or a full queue)
+    and is choosing whether to be called back: no agent can reach them in
+    line now, so the call is not offered as waiting meanwhile."""
+    with bank.unit_of_work() as uow:
+        uow.session.execute(
+            update(Handoff).where(Handoff.call_sid == call_sid, Handoff.status == "waiting")
+            .values(status="transferring", caller_at="ivr"))
+        uow.session.execute(
+            update(Handoff).where(Handoff.call_sid == call_sid, Handoff.status == "taken",
+                                  Handoff.caller_at == "queue")
+            .values(caller_at="ivr"))
+        uow.commit()
+
+
+def get_for_call(bank, handoff_id: int | None, call_sid: str) -> HandoffView | None:
+    """The hand-off a webhook names (?h=…), only if it belongs to this very call."""
+    if handoff_id is None:
+        return None
+    with bank.unit_of_work() as uow:
+        row = uow.session.get(Handoff, handoff_id)
+        if row is None or row.call_sid != call_sid:
+            return None
+        return view(uow.session, row)
 
 
 def find_by_call(bank, call_sid: str) -> HandoffView | None:
     with bank.unit_of_work() as uow:
-        row = uow.session.scalar(select(Handoff).where(Handoff.call_sid == call_sid))
-        return _view(uow.session, row) if row else None
+        row = _by_call(uow.session, call_sid)
+        return view(uow.session, row) if row else None
 
 
-def caller_left(bank, call_sid: str, *, callback: bool = False) -> None:
-    """The caller left the queue (hung up, or timed out and maybe asked for a call back)."""
+def caller_to_agent(bank, handoff_id: int, call_sid: str) -> HandoffView:
+    """The caller's leg is going into the hand-off's conference: dequeued by the
+    agent's leg, or back from keying a NIP. Only while an agent holds the call."""
     with bank.unit_of_work() as uow:
-        uow.session.execute(
-            update(Handoff).where(Handoff.call_sid == call_sid, Handoff.status == "waiting")
-            .values(status="callback" if callback else "abandoned", ended_at=bank.clock()))
+        done = uow.session.execute(
+            update(Handoff).where(Handoff.id == handoff_id, Handoff.call_sid == call_sid,
+                                  Handoff.status == "taken",
+                                  Handoff.caller_at.in_(("queue", "agent", "verifying")))
+            .values(caller_at="agent"))
+        if done.rowcount != 1:
+            raise errors.HandoffUnavailable("no agent holds this call")
         uow.commit()
+        return view(uow.session, uow.session.get(Handoff, handoff_id))
 
 
-def verify_caller(bank, handoff_id: int, nip: str) -> HandoffView:
-    """The caller keyed the NIP of the card or account the agent keyed. Failures
-    count against that credential exactly as a log-in's do."""
-    with bank.unit_of_work() as uow:
-        row = uow.session.get(Handoff, handoff_id)
-        if row is None or row.verify_lookup is None or row.status != "taken":
-            raise errors.HandoffUnavailable("no verification pending for this call")
-        method, lookup, agent_id = row.verify_method, row.verify_lookup, row.agent_id
-    principal = auth.authenticate_lookup(bank, method=method, lookup=lookup, nip=nip)
-    with bank.unit_of_work() as uow:
-        row = uow.session.get(Handoff, handoff_id)
-        row.customer_id, row.login_method = principal.customer_id, f"{method}+nip"
-        row.account_ids = sorted(principal.account_ids)
-        row.verify_lookup = None
-        _audit(uow.session, bank.clock(), "caller_verified", agent_id=agent_id,
-               handoff_id=handoff_id, method=method)
-        uow.commit()
-        return _view(uow.session, row)
-
-
-# ---- the desk's side ------------------------------------------------------
-AGENT_LOCKOUT_FAILURES = 5
-AGENT_LOCKOUT_WINDOW = dt.timedelta(minutes=15)
-
-
-def authenticate_agent(bank, username: str, password: str) -> AgentView:
-    """An agent's log-in. After AGENT_LOCKOUT_FAILURES failures within
-    AGENT_LOCKOUT_WINDOW the account refuses even the right password until the
-    window has passed: the desk can pay from customers' accounts."""
-    username = str(username).strip()[:40]
-    with bank.unit_of_work() as uow:
-        agent = uow.session.scalar(select(Agent).where(Agent.username == username))
-        stored = agent.password_hash if agent is not None and agent.active else None
-        locked = agent is not None and uow.session.scalar(
-            select(func.count()).select_from(AgentAudit).where(
-                AgentAudit.agent_id == agent.id, AgentAudit.action == "login_failed",
-                AgentAudit.at >= bank.clock() - AGENT_LOCKOUT_WINDOW,
-                AgentAudit.id > func.coalesce(select(func.max(AgentAudit.id)).where(
-                    AgentAudit.agent_id == agent.id, AgentAudit.action == "login")
-                    .scalar_subquery(), 0))) >= AGENT_LOCKOUT_FAILURES
-    if locked:
-        bank.hasher.verify_secret(None, password or "")  # same time as a real check
-        with bank.unit_of_work() as uow:
-            _audit(uow.session, bank.clock(), "login_locked", agent_id=agent.id)
-            uow.commit()
-        bank.log.warning("agent_login_locked", agent_id=agent.id)
-        raise errors.InvalidCredentials("too many failed log-ins; try later", remaining=0)
-    if not bank.hasher.verify_secret(stored, password or ""):  # same time either way
-        with bank.unit_of_work() as uow:
-            _audit(uow.session, bank.clock(), "login_failed",
-                   agent_id=agent.id if agent is not None else None)
-            uow.commit()
-        raise errors.InvalidCredentials("unknown agent or wrong password", remaining=None)
-    with bank.unit_of_work() as uow:
-        _audit(uow.session, bank.clock(), "login", agent_id=agent.id)
-        uow.commit()
-    return AgentView(id=agent.id, username=agent.username, name=agent.name, role=agent.role)
-
-
-def get_agent(bank, agent_id: int) -> AgentView | None:
-    with bank.unit_of_work() as uow:
-        agent = uow.session.get(Agent, agent_id)
-        if agent is None or not agent.active:
-            return None
-        return AgentView(id=agent.id, username=agent.username, name=agent.name, role=agent.role)
-
-
-def list_handoffs(bank, statuses=OPEN_STATUSES) -> list[HandoffView]:
-    with bank.unit_of_work() as uow:
-        rows = uow.session.scalars(
-            select(Handoff).where(Handoff.status.in_(statuses))
-            .order_by(Handoff.created_at, Handoff.id)).all()
-        return [_view(uow.session, r) for r in rows]
-
-
-def take_next(bank, agent: AgentView) -> HandoffView:
-    """The longest-waiting call, taken by this agent. The conditional UPDATE is
-    the arbiter: of two agents racing for one call, exactly one changes the row;
-    the other moves on to the next call, or hears that none is waiting."""
-    while True:
-        with bank.unit_of_work() as uow:
-            candidate = uow.session.scalar(
-                select(Handoff.id).where(Handoff.status == "waiting")
-                .order_by(Handoff.created_at, Handoff.id).limit(1))
-            if candidate is None:
-                raise errors.NoCallWaiting("no call is waiting")
-            now = bank.clock()
-            done = uow.session.execute(
-                update(Handoff).where(Handoff.id == candidate, Handoff.status == "waiting")
-                .values(status="taken", agent_id=agent.id, taken_at=now))
-            if done.rowcount != 1:
-                continue  # another agent took it first
-            _audit(uow.session, now, "take", agent_id=agent.id, handoff_id=candidate)
-            uow.commit()
-            return _view(uow.session, uow.session.get(Handoff, candidate))
-
-
-def take_callback(bank, agent: AgentView, handoff_id: int) -> HandoffView:
-    """A call-back request, taken by the agent who will phone the customer."""
+def caller_back_in_line(bank, handoff_id: int) -> None:
+    """The agent's leg went away while the caller was on the way to it: the call
+    goes back to every agent, and the caller back in line with the place in line
+    it had (and whatever the agent learnt, such as a verified identity)."""
     with bank.unit_of_work() as uow:
         now = bank.clock()
         done = uow.session.execute(
-            update(Handoff).where(Handoff.id == handoff_id, Handoff.status == "callback")
-            .values(status="taken", agent_id=agent.id, taken_at=now))
-        if done.rowcount != 1:
-            raise errors.HandoffUnavailable("no such call-back is waiting")
-        _audit(uow.session, now, "take_callback", agent_id=agent.id, handoff_id=handoff_id)
+            update(Handoff).where(Handoff.id == handoff_id, Handoff.status == "taken")
+            .values(status="transferring", caller_at="ivr", agent_id=None, taken_at=None,
+                    agent_call_sid=None, agent_on_hold=False, verify_lookup=None))
+        if done.rowcount:
+            audit(uow.session, now, "back_in_line", handoff_id=handoff_id)
         uow.commit()
-        return _view(uow.session, uow.session.get(Handoff, handoff_id))
 
 
-def _owned(session, agent: AgentView, handoff_id: int) -> Handoff:
-    row = session.get(Handoff, handoff_id)
-    if row is None or row.agent_id != agent.id or row.status != "taken":
-        raise errors.HandoffUnavailable("this call is not yours to work on")
-    return row
-
-
-def get_handoff(bank, agent: AgentView, handoff_id: int) -> HandoffView:
+# ---- the agent's leg and the conference ------------------------------------
+def agent_leg_arrived(bank, agent: AgentView, handoff_id: int,
+                      agent_call_sid: str) -> HandoffView:
+    """The agent's softphone reached the TwiML App for this hand-off. Only the
+    agent who took the call may be bridged to it (Twilio vouches for the
+    softphone's identity), and only while the caller is still there."""
     with bank.unit_of_work() as uow:
         row = uow.session.get(Handoff, handoff_id)
-        if row is None or (row.agent_id not in (None, agent.id) and agent.role != "supervisor"):
-            raise errors.HandoffUnavailable("this call is not yours to see")
-        return _view(uow.session, row)
-
-
-def request_verification(bank, agent: AgentView, handoff_id: int, *, method: str,
-                         identifier: str) -> HandoffView:
-    """The agent keyed the caller's card or account number; the caller will key
-    the NIP on the phone. Only the keyed hash and the last 4 are kept."""
-    if method not in ("card", "account"):
-        raise errors.MalformedCredential("verify by card or account number", method=method)
-    ident = auth.normalize_identifier(method, identifier)
-    with bank.unit_of_work() as uow:
-        row = _owned(uow.session, agent, handoff_id)
-        row.verify_method, row.verify_last4 = method, ident[-4:]
-        row.verify_lookup = bank.hasher.lookup_hash(method, ident)
-        _audit(uow.session, bank.clock(), "verification_requested", agent_id=agent.id,
-               handoff_id=handoff_id, method=method, last4=ident[-4:])
+        if row is None or row.status != "taken" or row.agent_id != agent.id:
+            raise errors.HandoffUnavailable("this call is not yours to join")
+        if row.caller_at == "gone":
+            raise errors.CallerGone("the caller hung up")
+        row.agent_call_sid = agent_call_sid
+        audit(uow.session, bank.clock(), "agent_connected", agent_id=agent.id,
+              handoff_id=handoff_id)
         uow.commit()
-        return _view(uow.session, row)
+        return view(uow.session, row)
 
 
-def caller_principal(bank, agent: AgentView, handoff_id: int) -> Principal:
-    """Whom the agent acts for: the caller as the IVR (or the NIP) proved it,
-    limited to the accounts that proof allows."""
-    with bank.unit_of_work() as uow:
-        row = _owned(uow.session, agent, handoff_id)
-        if row.customer_id is None:
-            raise errors.CallerNotVerified("the caller has not been verified")
-        customer = uow.session.get(Customer, row.customer_id)
-        return Principal(customer_id=customer.id, customer_name=customer.name,
-                         method="agent_verified", account_ids=frozenset(row.account_ids))
-
-
-def pay(bank, agent: AgentView, handoff_id: int, *, account_id: int, service_key: str,
-        references, amount_centavos: int, operation: str):
-    principal = caller_principal(bank, agent, handoff_id)
-    try:
-        receipt = bank.post_payment(
-            principal, channel="agent", agent_id=agent.id, account_id=account_id,
-            service_key=service_key, references=references, amount_centavos=amount_centavos,
-            idempotency_key=f"agent:{handoff_id}:{operation}")
-    except errors.DomainError as exc:
-        with bank.unit_of_work() as uow:
-            _audit(uow.session, bank.clock(), "payment_refused", agent_id=agent.id,
-                   handoff_id=handoff_id, code=exc.code, service_key=str(service_key)[:8])
-            uow.commit()
-        raise
+def conference_event(bank, handoff_id: int, *, conference_sid: str, event: str,
+                     call_sid: str | None) -> HandoffView | None:
+    """What Twilio reports of the hand-off's conference: its Sid (to hold and
+    release the agent), and the agent's leg leaving it."""
     with bank.unit_of_work() as uow:
         row = uow.session.get(Handoff, handoff_id)
-        if receipt.folio not in (row.folios or []):
-            row.folios = [*(row.folios or []), receipt.folio]
-            _audit(uow.session, bank.clock(), "payment_posted", agent_id=agent.id,
-                   handoff_id=handoff_id, folio=receipt.folio, amount=amount_centavos)
-            uow.commit()
-    return receipt
-
-
-def wrap_up(bank, agent: AgentView, handoff_id: int, *, disposition: str,
-            notes: str = "") -> HandoffView:
-    if disposition not in DISPOSITIONS:
-        raise errors.InvalidRequest(f"unknown disposition {disposition!r}")
-    with bank.unit_of_work() as uow:
-        row = _owned(uow.session, agent, handoff_id)
-        now = bank.clock()
-        row.status, row.disposition, row.ended_at = "completed", disposition, now
-        row.notes = (notes or "").strip()[:500] or None
-        row.verify_lookup = None
-        _audit(uow.session, now, "wrap_up", agent_id=agent.id, handoff_id=handoff_id,
-               disposition=disposition)
+        if row is None:
+            return None
+        if conference_sid and row.conference_sid != conference_sid:
+            row.conference_sid = conference_sid
+        agent_left = (event == "conference-end" or
+                      (event == "participant-leave" and call_sid == row.agent_call_sid))
+        if agent_left and row.agent_call_sid is not None:
+            row.agent_call_sid, row.agent_on_hold = None, False
         uow.commit()
-        return _view(uow.session, row)
+        return view(uow.session, row)
 
 
-def audit_log(bank, *, handoff_id: int | None = None, limit: int = 200) -> list[dict]:
+def agent_held(bank, handoff_id: int, on_hold: bool) -> None:
     with bank.unit_of_work() as uow:
-        query = select(AgentAudit).order_by(AgentAudit.id.desc()).limit(limit)
-        if handoff_id is not None:
-            query = query.where(AgentAudit.handoff_id == handoff_id)
-        return [{"agent_id": a.agent_id, "handoff_id": a.handoff_id, "action": a.action,
-                 "detail": dict(a.detail or {}), "at": a.at}
-                for a in uow.session.scalars(query)]
+        uow.session.execute(update(Handoff).where(Handoff.id == handoff_id)
+                            .values(agent_on_hold=on_hold))
+        uow.commit()
+
+
+def list_handoffs(bank, statuses=OPEN_STATUSES) -> list[HandoffView]:
+    """In the order the desk takes them: when each caller reached the line."""
+    with bank.unit_of_work() as uow:
+        rows = uow.session.scalars(
+            select(Handoff).where(Handoff.status.in_(statuses))
+            .order_by(func.coalesce(Handoff.enqueued_at, Handoff.created_at), Handoff.id)).all()
+        return [view(uow.session, r) for r in rows]

@@ -15,7 +15,7 @@ import datetime as dt
 
 from sqlalchemy import (
     BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, MetaData,
-    String, Text, UniqueConstraint, JSON,
+    String, Text, UniqueConstraint, JSON, false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -305,27 +305,30 @@ class CallRecord(Base):
     folios: Mapped[list] = mapped_column(JSON, default=list)
 
 
-HANDOFF_STATUSES = ("waiting", "taken", "completed", "abandoned", "callback")
-
-
 class Handoff(Base):
     """A call the IVR passed to the agents, with what the agent needs to know:
-    the screen pop. One per call; moves waiting → taken → completed (or
-    abandoned when the caller leaves the queue, callback when no agent was on
-    shift and the caller asked to be called back)."""
+    the screen pop. One per call; moves transferring (the IVR answered the
+    transfer) → waiting (Twilio really enqueued the caller) → taken → completed,
+    or abandoned when the caller leaves, callback when the caller asked to be
+    called back. `caller_at` says where the caller's leg is at this moment."""
 
     __tablename__ = "handoffs"
     __table_args__ = (
         CheckConstraint(
-            "status IN ('waiting','taken','completed','abandoned','callback')", name="status"),
+            "status IN ('transferring','waiting','taken','completed','abandoned','callback')",
+            name="status"),
+        CheckConstraint("caller_at IN ('ivr','queue','agent','verifying','gone')",
+                        name="caller_at"),
         Index("ix_handoffs_status_created", "status", "created_at"),
+        Index("ix_handoffs_status_enqueued", "status", "enqueued_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     call_sid: Mapped[str] = mapped_column(String(34), unique=True)
     caller: Mapped[str | None] = mapped_column(String(20))  # E.164
     reason: Mapped[str] = mapped_column(String(40))
-    status: Mapped[str] = mapped_column(String(12), default="waiting")
+    status: Mapped[str] = mapped_column(String(12), default="transferring")
+    caller_at: Mapped[str] = mapped_column(String(12), default="ivr", server_default="ivr")
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
     login_method: Mapped[str | None] = mapped_column(String(16))  # how the caller proved it
     account_ids: Mapped[list] = mapped_column(JSON, default=list)  # what that log-in may use
@@ -340,7 +343,16 @@ class Handoff(Base):
     folios: Mapped[list] = mapped_column(JSON, default=list)
     disposition: Mapped[str | None] = mapped_column(String(40))
     notes: Mapped[str | None] = mapped_column(String(500))
+    # Twilio's names for the legs: the queue holding the caller (dequeued by
+    # CallSid, so the agent gets exactly this caller), the agent's softphone
+    # leg and the hand-off's conference (to hold the agent while the caller
+    # keys a NIP).
+    queue_sid: Mapped[str | None] = mapped_column(String(34))
+    agent_call_sid: Mapped[str | None] = mapped_column(String(34))
+    conference_sid: Mapped[str | None] = mapped_column(String(34))
+    agent_on_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    enqueued_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     taken_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 

@@ -58,6 +58,24 @@ def _read(env: Mapping[str, str], name: str, parse: Callable[[str], object], def
         raise ConfigError(f"{name}: {exc}") from None
 
 
+def _check_public_base_url(url: str, *, production: bool) -> None:
+    """Twilio signs each webhook over the URL it requested; we check it against
+    this base, so a base without a scheme or with a query would refuse every
+    webhook with 403."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigError(f"PUBLIC_BASE_URL: must be an absolute http(s) URL such as "
+                          f"https://linea.example.mx, got {url!r}")
+    if parts.query or parts.fragment or "@" in parts.netloc:
+        raise ConfigError("PUBLIC_BASE_URL: no query, fragment or credentials: only "
+                          "scheme, host, port and path")
+    if production and parts.scheme != "https":
+        raise ConfigError("PUBLIC_BASE_URL: set the https URL Twilio reaches this app at "
+                          f"(it signs every webhook with it), got {url!r}")
+
+
 @dataclasses.dataclass(frozen=True)
 class Settings:
     environment: str = "development"
@@ -95,7 +113,6 @@ class Settings:
     max_queue_minutes: int = 10
     hold_music_url: str = "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"
     twilio_account_sid: str = ""
-    taskrouter_workflow_sid: str = ""
     web_cookie_secure: bool = True
 
     @property
@@ -117,6 +134,10 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Settings":
         env = os.environ if env is None else env
         environment = _read(env, "IVR_ENV", _text, "development")
+        if env.get("TASKROUTER_WORKFLOW_SID"):
+            # Refused rather than ignored: an operator who set it expects it to work.
+            raise ConfigError("TASKROUTER_WORKFLOW_SID: TaskRouter is not supported; callers "
+                              "wait in AGENT_QUEUE and agents take them on the desk")
         instance_path = Path(_read(env, "IVR_INSTANCE_PATH", _text, str(cls.instance_path)))
         values = dict(
             environment=environment,
@@ -162,7 +183,6 @@ class Settings:
             max_queue_minutes=_read(env, "MAX_QUEUE_MINUTES", _integer, cls.max_queue_minutes),
             hold_music_url=_read(env, "HOLD_MUSIC_URL", _text, cls.hold_music_url),
             twilio_account_sid=_read(env, "TWILIO_ACCOUNT_SID", _text, ""),
-            taskrouter_workflow_sid=_read(env, "TASKROUTER_WORKFLOW_SID", _text, ""),
             web_session_idle_minutes=_read(env, "WEB_SESSION_IDLE_MINUTES", _integer,
                                            cls.web_session_idle_minutes),
             # Session cookies go over HTTPS only, except on a developer's
@@ -216,6 +236,7 @@ class Settings:
                 raise ConfigError("SECRET_KEY: set a random secret in production")
             if not self.twilio_auth_token:
                 raise ConfigError("TWILIO_AUTH_TOKEN: required in production")
+        _check_public_base_url(self.public_base_url, production=self.is_production)
         try:
             from zoneinfo import ZoneInfo
 

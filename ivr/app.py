@@ -40,11 +40,11 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None,
     from ivr.audio import web as audio_web
     app.register_blueprint(site.bp)
     audio_web.init_app(app)
-    webhooks.init_app(app, store=call_store)
+    webhooks.init_app(app, store=call_store, call_control=call_control)
     import agent_desk
     import web_fallback
     web_fallback.init_app(app)
-    agent_desk.init_app(app, call_control=call_control)
+    agent_desk.init_app(app)
 
     from ivr.commands import bank_cli, calls_cli, db_cli, notify_cli, serve_command
     app.cli.add_command(db_cli)

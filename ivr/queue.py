@@ -1,234 +1,302 @@
-"""The hand-off to the agents, on the caller's side of the call.
+"""The caller's leg after a transfer: in line, with the agent, keying a NIP.
 
-A transfer opens a hand-off in the core (the screen pop's context) and answers
-`<Enqueue>` into AGENT_QUEUE with a wait URL (the caller's place in line, then
-hold music) and an action URL (what happens when the caller leaves the queue).
-Outside AGENT_HOURS, or after MAX_QUEUE_MINUTES in line, the caller is told and
-offered a call back, never left waiting forever. An agent who must verify a
-caller who never logged in sends the caller's leg to `verify`, where the caller
-keys the NIP (the agent never hears it) and is then put back through to that
-agent's softphone.
+    <Enqueue> ──wait URL──▶ place in line, hold music; after MAX_QUEUE_MINUTES <Leave>
+       │ action (left)       ▶ hung up / left the line (call-back offer) / moved by REST
+       │ dequeued by CallSid when the agent's softphone comes on (ivr/agent_leg.py)
+       ▼
+    bridge ──▶ <Dial><Conference> named after the hand-off (hold: until the agent is in)
+       │ redirected by the desk ──▶ verify ──▶ verify-nip ──▶ back to the same conference
+       ▼ the conference ends (agent hung up or wrapped up) ──▶ after-agent: goodbye
 
-These routes hang off the webhooks' blueprint, so every request is checked
-against its Twilio signature like any other turn.
+Every route answers TwiML Twilio can follow, even when the hand-off is no
+longer what the request expected (an agent wrapped up, the caller moved on):
+never a 404 that Twilio would play as an application error.
 """
 from __future__ import annotations
 
-import json
-
 import structlog
-from flask import abort, request
-from twilio.twiml.voice_response import Gather, VoiceResponse
+from flask import request
+from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from banking_core import errors
-from banking_core.handoffs import KEYED_FIELDS, HandoffRequest
-from config.hours import Hours
+from banking_core.handoffs import HandoffRequest
 from ivr import twiml
-from ivr.webhooks import _call_sid, _caller, _runtime, bp
+from ivr.runtime import call_sid, caller, runtime, say, url
+from ivr.transfer import enqueue, offer_callback
+from ivr.blueprint import bp
 
 log = structlog.get_logger("ivr")
-DAY_NAMES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+# Twilio's <Enqueue> action says why the caller left the line. These mean the
+# call is now running other TwiML (ours, by REST): Twilio ignores what we answer.
+MOVED_ON = {"redirected", "redirected-from-bridged", "bridged", "bridging-in-process"}
+# A taken call's caller waits this much longer: the agent's phone is on its way.
+TAKEN_GRACE_SECONDS = 120
 
 
-def _url(path: str) -> str:
-    return _runtime().settings.public_base_url + path
+def reply(response: VoiceResponse):
+    return twiml.twiml_response(str(response))
 
 
-def _speak(verb, text) -> None:
-    """Say `text` as every reply does: Twilio's voice, or our recordings in play mode."""
-    runtime = _runtime()
-    if runtime.player is not None:
-        runtime.player.speak(verb, text, language=runtime.language, voice=runtime.voice)
-    else:
-        verb.say(text, language=runtime.language, voice=runtime.voice)
+def hold_music(response: VoiceResponse) -> None:
+    response.play(runtime().settings.hold_music_url)
 
 
-def _say(verb, key: str, values: dict | None = None) -> None:
-    _speak(verb, _runtime().interpreter.prompts.render(key, values or {}))
-
-
-def say_hours(hours: Hours) -> str:
-    """'mon-fri 08:00-20:00; sat 09:00-14:00' → 'de lunes a viernes de 08:00 a 20:00
-    horas y sábado de 09:00 a 14:00 horas'."""
-    parts = []
-    for span in hours.spans:
-        day_words = (DAY_NAMES[span.first_day] if span.first_day == span.last_day else
-                     f"de {DAY_NAMES[span.first_day]} a {DAY_NAMES[span.last_day]}")
-        parts.append(f"{day_words} de {span.start} a {span.end} horas")
-    return " y ".join(parts)
-
-
-def agents_on_shift() -> bool:
-    runtime = _runtime()
-    bank = runtime.bank
-    return runtime.agent_hours.open_at(bank.clock().astimezone(bank.policy.timezone))
-
-
-# ---- the transfer itself (called by the webhooks when a reply transfers) ---
-def transfer_twiml(state, reply) -> str:
-    """The TwiML for a reply that sends the call to an agent, and its effect on
-    the call: a hand-off opened in the core, or the closed-hours offer."""
-    runtime = _runtime()
-    response = VoiceResponse()
-    for text in reply.says:
-        _speak(response, text)
-    if not agents_on_shift():
-        state.ended = f"closed:{reply.transfer}"
-        _say(response, "agents_closed", {"hours": say_hours(runtime.agent_hours)})
-        _offer_callback(response)
-        return str(response)
-    principal = state.principal or {}
-    handoff = runtime.bank.open_handoff(HandoffRequest(
-        call_sid=state.call_sid, reason=reply.transfer, caller=state.caller,
-        customer_id=principal.get("customer_id"), login_method=principal.get("method"),
-        account_ids=tuple(principal.get("account_ids", ())),
-        keyed={k: state.vars.get(k) for k in KEYED_FIELDS}))
-    state.ended = f"transfer:{reply.transfer}"
-    settings = runtime.settings
-    options = dict(action=_url("/ivr/queue/left"), method="POST",
-                   wait_url=_url("/ivr/queue/wait"), wait_url_method="POST")
-    if settings.taskrouter_workflow_sid:
-        # With TaskRouter the context rides on the call as the task's attributes;
-        # Twilio takes <Task> only with a workflow, so a plain named queue gets the
-        # same context from our store (the desk's screen pop) instead.
-        enqueue = response.enqueue(workflow_sid=settings.taskrouter_workflow_sid, **options)
-        enqueue.task(json.dumps(task_attributes(handoff), ensure_ascii=False))
-    else:
-        response.enqueue(settings.agent_queue, **options)
-    log.info("call_transferred", call=state.call_sid, reason=reply.transfer,
-             handoff=handoff.id, authenticated=handoff.verified)
-    return str(response)
-
-
-def task_attributes(handoff) -> dict:
-    return {"handoff_id": handoff.id, "call_sid": handoff.call_sid, "reason": handoff.reason,
-            "caller": handoff.caller, "customer_id": handoff.customer_id,
-            "customer_name": handoff.customer_name, "login_method": handoff.login_method,
-            "keyed": handoff.keyed}
-
-
-def _offer_callback(response) -> None:
-    gather = Gather(input="dtmf", num_digits=1, action=_url("/ivr/queue/callback"),
-                    method="POST", timeout=6)
-    _say(gather, "offer_callback")
-    response.append(gather)
-    response.redirect(_url("/ivr/queue/callback?ev=noinput"), method="POST")
-
-
-# ---- while waiting, and leaving the queue ----------------------------------
+# ---- in line ----------------------------------------------------------------
 @bp.post("/queue/wait")
 def queue_wait():
-    """Twilio plays this to the caller in a loop while they wait in line."""
-    settings = _runtime().settings
+    """Twilio plays this to the caller in a loop while they wait in line. Its
+    first request is Twilio's word that the caller is really in line."""
+    ivr, sid = runtime(), call_sid()
     response = VoiceResponse()
-    position = request.form.get("QueuePosition", "")
+    place, taken = None, False
+    try:
+        ivr.bank.caller_enqueued(sid, request.form.get("QueueSid", "")[:34], caller=caller())
+        place = ivr.bank.place_in_line(sid)
+        taken = place is None
+    except Exception as exc:  # noqa: BLE001 - a wait document must still come back
+        log.error("queue_wait_unrecorded", call=sid, error=type(exc).__name__)
+        position = request.form.get("QueuePosition", "")
+        place = int(position) if position.isascii() and position.isdigit() else None
     waited = request.form.get("QueueTime", "0")
-    if waited.isdigit() and int(waited) >= settings.max_queue_minutes * 60:
-        _say(response, "queue_too_long")
+    limit = ivr.settings.max_queue_minutes * 60 + (TAKEN_GRACE_SECONDS if taken else 0)
+    if waited.isascii() and waited.isdigit() and int(waited) >= limit:
+        say(response, "queue_too_long")
         response.leave()  # to the Enqueue's action, which offers a call back
-        return twiml.twiml_response(str(response))
-    if position == "1":
-        _say(response, "queue_next")
-    elif position.isdigit():
-        _say(response, "queue_position", {"position": int(position)})
-    response.play(settings.hold_music_url)
-    return twiml.twiml_response(str(response))
+        return reply(response)
+    if taken:
+        say(response, "queue_taken")
+    elif place == 1:
+        say(response, "queue_next")
+    elif place:
+        say(response, "queue_position", {"position": place})
+    hold_music(response)
+    return reply(response)
 
 
 @bp.post("/queue/left")
 def queue_left():
-    """The caller left the queue: talked to an agent, hung up, or was let go."""
-    sid = _call_sid()
+    """The caller left the line: hung up, was let go after the longest wait, or
+    was moved out by REST (to an agent or to key a NIP)."""
+    ivr, sid = runtime(), call_sid()
     result = request.form.get("QueueResult", "")
-    bank = _runtime().bank
     response = VoiceResponse()
-    if result in ("bridged", "bridging-in-process", "redirected"):
-        if result == "bridged":  # the agent hung up first: close politely
-            _say(response, "goodbye")
-            response.hangup()
-        return twiml.twiml_response(str(response))
+    if result in MOVED_ON:
+        return reply(response)
     if result == "hangup":
-        bank.caller_left_queue(sid)
-        return twiml.twiml_response(str(response))
-    _offer_callback(response)  # leave, queue-full, error, system-error: the caller chooses
-    return twiml.twiml_response(str(response))
+        ivr.bank.caller_gone(sid)
+        return reply(response)
+    # leave (our <Leave> after MAX_QUEUE_MINUTES), queue-full, error, system-error:
+    # out of the line, the caller chooses a call-back or to end the call.
+    ivr.bank.caller_out_of_line(sid)
+    if result != "leave":
+        log.warning("queue_left_unexpectedly", call=sid, result=result)
+        say(response, "queue_too_long")
+    offer_callback(response, caller())
+    return reply(response)
 
 
 @bp.post("/queue/callback")
 def queue_callback():
-    sid = _call_sid()
-    runtime = _runtime()
+    ivr, sid = runtime(), call_sid()
     response = VoiceResponse()
-    if request.args.get("ev") != "noinput" and request.form.get("Digits") == "1":
-        caller = _caller()
-        if caller is None:
-            _say(response, "callback_no_number")
-        else:
-            if runtime.bank.find_handoff_by_call(sid) is None:  # closed hours: none yet
-                state = runtime.store.load(sid)
+    number = caller()
+    wants = request.args.get("ev") != "noinput" and request.form.get("Digits") == "1"
+    try:
+        if wants and number is not None:
+            if ivr.bank.find_handoff_by_call(sid) is None:  # closed hours: none yet
+                state = ivr.store.load(sid)
                 principal = (state.principal if state else None) or {}
-                runtime.bank.open_handoff(HandoffRequest(
-                    call_sid=sid, reason="callback", caller=caller,
+                ivr.bank.open_handoff(HandoffRequest(
+                    call_sid=sid, reason="callback", caller=number,
                     customer_id=principal.get("customer_id"),
                     login_method=principal.get("method"),
                     account_ids=tuple(principal.get("account_ids", ()))))
-            runtime.bank.caller_left_queue(sid, callback=True)
-            _say(response, "callback_registered", {"last4": caller[-4:]})
+            ivr.bank.caller_gone(sid, callback=True)
+            say(response, "callback_registered", {"last4": number[-4:]})
             log.info("callback_requested", call=sid)
-    else:
-        runtime.bank.caller_left_queue(sid)  # declined: the waiting call is abandoned
-    _say(response, "goodbye")
+        else:
+            ivr.bank.caller_gone(sid)  # declined: the call in line is abandoned
+    except Exception as exc:  # noqa: BLE001 - never offer again what cannot be recorded
+        log.error("callback_not_recorded", call=sid, error=type(exc).__name__)
+        say(response, "callback_failed")
+    say(response, "goodbye")
     response.hangup()
-    return twiml.twiml_response(str(response))
+    return reply(response)
 
 
-# ---- verifying a caller for an agent ---------------------------------------
-def _handoff_for_this_call():
-    handoff_id = request.args.get("h", type=int)
-    sid = _call_sid()
-    handoff = _runtime().bank.find_handoff_by_call(sid)
-    if handoff is None or handoff.id != handoff_id or handoff.status != "taken":
-        abort(404)
-    return handoff
+# ---- with the agent -----------------------------------------------------------
+def _handoff():
+    """The hand-off a route names (?h=…), only if it is this call's."""
+    return runtime().bank.handoff_for_call(request.args.get("h", type=int), call_sid())
 
 
-def _back_to_agent(response, handoff) -> None:
-    response.dial().client(f"agente-{handoff.agent_id}")
+def conference_twiml(response: VoiceResponse, handoff) -> None:
+    """The caller into the hand-off's conference: it waits there (hold) until
+    the agent is in; when the conference ends, `after-agent` says goodbye."""
+    dial = Dial(action=url(f"/ivr/queue/after-agent?h={handoff.id}"), method="POST")
+    dial.conference(handoff.conference_name, **conference_options(handoff),
+                    start_conference_on_enter=False, end_conference_on_exit=False,
+                    wait_url=url(f"/ivr/queue/hold?h={handoff.id}"), wait_method="POST")
+    response.append(dial)
+
+
+def conference_options(handoff) -> dict:
+    # Twilio keeps the status callback of whoever joins first: both legs name it.
+    return dict(beep=False, status_callback=url(f"/ivr/conference/events?h={handoff.id}"),
+                status_callback_event="start end join leave", status_callback_method="POST")
+
+
+def back_in_line(response: VoiceResponse, handoff) -> None:
+    """The agent's leg is gone: the caller goes back in line, first among the
+    waiting, for the next agent."""
+    runtime().bank.caller_back_in_line(handoff.id)
+    say(response, "queue_back")
+    enqueue(response)
+
+
+def goodbye(response: VoiceResponse, prompt: str | None = None) -> None:
+    if prompt:
+        say(response, prompt)
+    say(response, "goodbye")
+    response.hangup()
+
+
+@bp.post("/queue/bridge")
+def queue_bridge():
+    """The agent's softphone dequeued this caller (by CallSid) to here."""
+    handoff = _handoff()
+    response = VoiceResponse()
+    if handoff is None:
+        goodbye(response, "agent_gone")
+        return reply(response)
+    try:
+        handoff = runtime().bank.caller_to_agent(handoff.id, handoff.call_sid)
+    except errors.HandoffUnavailable:  # released or closed meanwhile
+        back_in_line(response, handoff)
+        return reply(response)
+    say(response, "connecting_agent")
+    conference_twiml(response, handoff)
+    return reply(response)
+
+
+@bp.post("/queue/hold")
+def queue_hold():
+    """The conference's wait URL: the caller waits here until the agent's leg
+    joins. Twilio does not loop a conference's wait URL, so the document
+    redirects to itself; each round checks that an agent is still coming, and
+    otherwise moves the caller back in line (by REST: nothing in a wait URL can
+    leave a conference)."""
+    ivr = runtime()
+    handoff = _handoff()
+    round_ = request.args.get("n", 0, type=int)
+    response = VoiceResponse()
+    if round_ == 0:
+        say(response, "hold_agent")
+    if (handoff is not None and round_ > 0 and handoff.caller_at == "agent"
+            and (handoff.status != "taken" or handoff.agent_call_sid is None)):
+        try:
+            if handoff.status == "taken":
+                ivr.bank.caller_back_in_line(handoff.id)
+            ivr.call_control.redirect(handoff.call_sid, url(f"/ivr/queue/requeue?h={handoff.id}"))
+            log.warning("caller_left_without_agent", call=handoff.call_sid, handoff=handoff.id)
+        except Exception as exc:  # noqa: BLE001 - the next round tries again
+            log.error("caller_not_requeued", handoff=handoff.id, error=type(exc).__name__)
+    hold_music(response)
+    if handoff is not None:
+        response.redirect(url(f"/ivr/queue/hold?h={handoff.id}&n={round_ + 1}"), method="POST")
+    return reply(response)
+
+
+@bp.post("/queue/requeue")
+def queue_requeue():
+    """Moved here (by REST) from a conference no agent will join."""
+    handoff = _handoff()
+    response = VoiceResponse()
+    if handoff is None or handoff.status in ("completed", "abandoned", "callback"):
+        goodbye(response, "agent_gone")
+        return reply(response)
+    say(response, "queue_back")
+    enqueue(response)
+    return reply(response)
+
+
+@bp.post("/queue/after-agent")
+def queue_after_agent():
+    """The caller's conference <Dial> ended. Twilio also calls this when the
+    caller was moved out by REST (to key a NIP, or back in line), and then
+    ignores what we answer."""
+    handoff = _handoff()
+    response = VoiceResponse()
+    if handoff is not None and handoff.caller_at in ("verifying", "ivr", "queue"):
+        return reply(response)
+    if request.form.get("DialCallStatus") == "failed" and handoff is not None \
+            and handoff.status == "taken":
+        back_in_line(response, handoff)  # the conference could not be set up
+        return reply(response)
+    goodbye(response)
+    return reply(response)
+
+
+# ---- verifying a caller for the agent -------------------------------------------
+def back_to_agent(response: VoiceResponse, handoff) -> None:
+    """After the NIP: to the same conference, where the agent waits on hold;
+    if the agent's leg is gone, back in line; if the call was closed, goodbye."""
+    if handoff.status != "taken":
+        goodbye(response, "agent_gone")
+        return
+    if handoff.agent_call_sid is None:
+        back_in_line(response, handoff)
+        return
+    try:
+        handoff = runtime().bank.caller_to_agent(handoff.id, handoff.call_sid)
+    except errors.HandoffUnavailable:
+        goodbye(response, "agent_gone")
+        return
+    conference_twiml(response, handoff)
 
 
 @bp.post("/queue/verify")
 def queue_verify():
-    """The desk sent the caller's leg here: key the NIP for the agent."""
-    handoff = _handoff_for_this_call()
+    """The desk moved the caller's leg here: key the NIP for the agent."""
+    handoff = _handoff()
     response = VoiceResponse()
-    if handoff.verify_method is None:
-        _back_to_agent(response, handoff)
-        return twiml.twiml_response(str(response))
+    if handoff is None:
+        goodbye(response, "agent_gone")
+        return reply(response)
+    if handoff.verify_method is None or handoff.status != "taken":
+        back_to_agent(response, handoff)
+        return reply(response)
+    action = url(f"/ivr/queue/verify-nip?h={handoff.id}")
     gather = Gather(input="dtmf", num_digits=4, finish_on_key="#", timeout=8, method="POST",
-                    action=_url(f"/ivr/queue/verify-nip?h={handoff.id}"))
-    _say(gather, "verify_nip", {
+                    action=action)
+    say(gather, "verify_nip", {
         "method": "tarjeta" if handoff.verify_method == "card" else "cuenta",
         "last4": handoff.verify_last4})
     response.append(gather)
-    response.redirect(_url(f"/ivr/queue/verify-nip?h={handoff.id}"), method="POST")
-    return twiml.twiml_response(str(response))
+    response.redirect(action, method="POST")
+    return reply(response)
 
 
 @bp.post("/queue/verify-nip")
 def queue_verify_nip():
-    handoff = _handoff_for_this_call()
+    handoff = _handoff()
     response = VoiceResponse()
+    if handoff is None:
+        goodbye(response, "agent_gone")
+        return reply(response)
     nip = request.form.get("Digits", "")
     if not nip:  # silence is not a wrong NIP: nothing counts against the credential
-        _say(response, "no_input")
-        _back_to_agent(response, handoff)
-        return twiml.twiml_response(str(response))
-    try:
-        _runtime().bank.verify_handoff_caller(handoff.id, nip)
-        _say(response, "verify_ok")
-    except errors.CredentialBlocked:
-        _say(response, "verify_blocked")
-    except (errors.InvalidCredentials, errors.HandoffUnavailable):
-        _say(response, "verify_failed")
-    _back_to_agent(response, handoff)
-    return twiml.twiml_response(str(response))
+        say(response, "no_input")
+    elif handoff.status != "taken":
+        say(response, "verify_not_checked")
+    else:
+        try:
+            runtime().bank.verify_handoff_caller(handoff.id, nip)
+            say(response, "verify_ok")
+        except errors.CredentialBlocked:
+            say(response, "verify_blocked")
+        except (errors.InvalidCredentials, errors.MalformedCredential,
+                errors.HandoffUnavailable):
+            say(response, "verify_failed")
+    back_to_agent(response, runtime().bank.handoff_for_call(handoff.id, handoff.call_sid))
+    return reply(response)

@@ -20,7 +20,11 @@ from cryptography.fernet import Fernet, InvalidToken
 
 STATE_TTL = 2 * 60 * 60  # longer than any call; an abandoned call's state expires
 MAX_RECORDED_TURNS = 200  # a call's recording keeps its last turns
-LOCK_TIMEOUT = 15        # seconds a turn may hold its call's lock (Twilio waits 15 s)
+# Twilio waits 15 s in all (connecting included) for a turn's answer. A turn
+# waits at most LOCK_WAIT for its call's lock, leaving time to answer; a worker
+# that dies holding the lock blocks the call for at most LOCK_TTL.
+LOCK_WAIT = 5
+LOCK_TTL = 10
 
 
 @dataclasses.dataclass
@@ -125,7 +129,7 @@ class MemoryCallStore:
     def hold(self, call_sid: str):
         with self._guard:
             lock = self._locks.setdefault(call_sid, threading.Lock())
-        if not lock.acquire(timeout=LOCK_TIMEOUT):
+        if not lock.acquire(timeout=LOCK_WAIT):
             raise TimeoutError(f"call {call_sid} is busy")
         try:
             slot = Slot(self.load(call_sid))
@@ -209,9 +213,9 @@ class RedisCallStore:
         webhook waits, then finds the first one's answer."""
         key, lock_key = self._prefix + call_sid, self._prefix + call_sid + ":lock"
         token = uuid.uuid4().hex
-        deadline = time.monotonic() + LOCK_TIMEOUT
+        deadline = time.monotonic() + LOCK_WAIT
         while True:
-            got = self._acquire(keys=[key, lock_key], args=[token, LOCK_TIMEOUT * 1000])
+            got = self._acquire(keys=[key, lock_key], args=[token, LOCK_TTL * 1000])
             if got[0] == 1:
                 break
             if time.monotonic() > deadline:

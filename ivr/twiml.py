@@ -11,7 +11,11 @@ from ivr.interpreter import Reply
 
 
 def render(reply: Reply, *, action_url: str, no_input_url: str, language: str, voice: str,
-           queue: str, player=None) -> str:
+           player=None) -> str:
+    """A reply that gathers keys, speaks, or hangs up. Transfers are not rendered
+    here: they go through the one transfer path (ivr/transfer.py)."""
+    if reply.transfer:
+        raise ValueError("a transfer is answered by ivr.transfer.transfer_twiml")
     def speak(verb, text):
         if player is None:
             verb.say(text, language=language, voice=voice)
@@ -34,8 +38,6 @@ def render(reply: Reply, *, action_url: str, no_input_url: str, language: str, v
         return str(response)
     for text in reply.says:
         speak(response, text)
-    if reply.transfer:
-        response.enqueue(queue)
     if reply.hangup:
         response.hangup()
     return str(response)

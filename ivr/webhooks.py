@@ -8,23 +8,20 @@ answer again and runs nothing twice.
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
-import hmac
 import re
 import time
 
-import phonenumbers
 import structlog
-from flask import Blueprint, abort, current_app, request
+from flask import abort, request
 from twilio.request_validator import RequestValidator
 
 from banking_core.calls import CallEnd
 from banking_core.call_transcripts import save_transcript
 from config import ConfigError
-from config.hours import Hours, parse_hours
-from ivr import recording, twiml
+from config.hours import parse_hours
+from ivr import agent_leg, queue, recording, twiml  # noqa: F401 (their routes hang off bp)
 from ivr.audio import pieces
 from ivr.audio import web as audio_web
 from ivr.audio.manifest import ManifestError
@@ -33,28 +30,17 @@ from ivr.interpreter import Event, Interpreter, Reply
 from ivr.menu_schema import MENU_DIR, load_menu
 from ivr.operations import OPERATIONS, Services
 from ivr.prompts import load_prompts
+from ivr.blueprint import bp
+from ivr.runtime import IvrRuntime, call_sid, caller, runtime
 from ivr.state import CallState, Sealer, store_from_settings
+from ivr.transfer import Transfer, transfer_twiml
+from telephony import call_control as telephony
 
-bp = Blueprint("ivr", __name__, url_prefix="/ivr")
 log = structlog.get_logger("ivr")
-CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
 MENU_FILE = MENU_DIR / "linea_directa.yaml"
 
 
-@dataclasses.dataclass
-class IvrRuntime:
-    interpreter: Interpreter
-    store: object
-    bank: object
-    validator: RequestValidator
-    settings: object
-    language: str
-    voice: str
-    player: Player | None = None  # play mode: our recordings instead of <Say>
-    agent_hours: Hours | None = None  # AGENT_HOURS, parsed once
-
-
-def init_app(app, *, store=None) -> None:
+def init_app(app, *, store=None, call_control=None) -> None:
     settings = app.extensions["settings"]
     prompts = load_prompts(settings.ivr_language)
     menu = load_menu(MENU_FILE, prompts=prompts.keys(), operations=set(OPERATIONS))
@@ -68,10 +54,11 @@ def init_app(app, *, store=None) -> None:
         validator=RequestValidator(settings.twilio_auth_token),
         settings=settings, language=prompts.language,
         voice=settings.ivr_voice or prompts.voice,
+        call_control=call_control or telephony.from_settings(settings),
         player=_player(app, prompts) if settings.ivr_prompt_mode == "play" else None,
         agent_hours=parse_hours(settings.agent_hours),
     )
-    from ivr import queue  # noqa: F401  (its routes hang off this blueprint)
+    app.extensions["call_control"] = app.extensions["ivr"].call_control
     app.register_blueprint(bp)
 
 
@@ -90,52 +77,6 @@ def _player(app, prompts) -> Player:
     return Player(library, base_url=settings.public_base_url)
 
 
-def _runtime() -> IvrRuntime:
-    return current_app.extensions["ivr"]
-
-
-def public_url() -> str:
-    """The URL Twilio signed: our configured public base, never the Host header
-    or X-Forwarded-* (a proxy in front rewrites those)."""
-    query = request.query_string.decode()
-    return _runtime().settings.public_base_url + request.path + (f"?{query}" if query else "")
-
-
-@bp.before_request
-def check_signature():
-    runtime = _runtime()
-    signature = request.headers.get("X-Twilio-Signature", "")
-    if not signature or not _signed_by_twilio(runtime.validator, public_url(), signature):
-        log.warning("ivr_forbidden", path=request.path, reason="bad signature")
-        abort(403)
-
-
-def _signed_by_twilio(validator: RequestValidator, url: str, signature: str) -> bool:
-    """Twilio signs the URL as configured, so one HMAC over exactly that URL
-    settles nearly every request; only a mismatch pays for the validator's
-    full check, which also tries the URL with and without its port."""
-    expected = validator.compute_signature(url, request.form)
-    if hmac.compare_digest(expected.encode(), signature.encode()):
-        return True
-    return validator.validate(url, request.form, signature)
-
-
-def _caller() -> str | None:
-    raw = request.form.get("From", "")
-    try:
-        number = phonenumbers.parse(raw, "MX")
-    except phonenumbers.NumberParseException:
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def _call_sid() -> str:
-    sid = request.form.get("CallSid", "")
-    if not CALL_SID.match(sid):
-        abort(400, "CallSid missing or malformed")
-    return sid
-
-
 def _request_key(turn) -> str:
     # What identifies a delivery of a turn: the same key twice is a duplicate.
     raw = f"{request.path}|{turn}|{request.form.get('Digits', '')}|{request.args.get('ev', '')}"
@@ -143,18 +84,16 @@ def _request_key(turn) -> str:
 
 
 def _answer(state: CallState, reply, key: str) -> str:
-    runtime = _runtime()
+    ivr = runtime()
     state.turn += 1
-    base = runtime.settings.public_base_url
+    base = ivr.settings.public_base_url
     if reply.transfer:
-        from ivr import queue
-        xml = queue.transfer_twiml(state, reply)  # sets state.ended
+        xml, state.ended = transfer_twiml(Transfer.of_call(state, reply.transfer), reply.says)
     else:
         xml = twiml.render(
             reply, action_url=f"{base}/ivr/step?t={state.turn}",
             no_input_url=f"{base}/ivr/step?t={state.turn}&ev=noinput",
-            language=runtime.language, voice=runtime.voice, queue=runtime.settings.agent_queue,
-            player=runtime.player)
+            language=ivr.language, voice=ivr.voice, player=ivr.player)
     state.last_reply = {"key": key, "twiml": xml}
     if reply.hangup:
         state.ended = "hangup"
@@ -163,16 +102,16 @@ def _answer(state: CallState, reply, key: str) -> str:
 
 @bp.post("/voice")
 def voice():
-    runtime, started = _runtime(), time.perf_counter()
-    sid = _call_sid()
+    ivr, started = runtime(), time.perf_counter()
+    sid = call_sid()
     key = _request_key(0)
-    with runtime.store.hold(sid) as slot:
+    with ivr.store.hold(sid) as slot:
         if slot.state is not None:  # a duplicated first request: the same answer
             return twiml.twiml_response(slot.state.last_reply["twiml"])
-        state = CallState(call_sid=sid, caller=_caller())
-        reply = runtime.interpreter.start(state)
+        state = CallState(call_sid=sid, caller=caller())
+        reply = ivr.interpreter.start(state)
         xml = _answer(state, reply, key)
-        recording.record_turn(state, runtime.interpreter.menu, event=Event("start"),
+        recording.record_turn(state, ivr.interpreter.menu, event=Event("start"),
                               input_node=None, reply=reply)
         slot.save(state)
     _log_turn(state, "start", started)
@@ -181,8 +120,8 @@ def voice():
 
 @bp.post("/step")
 def step():
-    runtime, started = _runtime(), time.perf_counter()
-    sid = _call_sid()
+    ivr, started = runtime(), time.perf_counter()
+    sid = call_sid()
     turn = request.args.get("t", type=int)
     if turn is None:
         abort(400, "turn missing")
@@ -191,10 +130,10 @@ def step():
     if not no_input and (len(digits) > 40 or not re.fullmatch(r"[0-9*#]*", digits)):
         abort(400, "Digits malformed")
     key = _request_key(turn)
-    with runtime.store.hold(sid) as slot:
+    with ivr.store.hold(sid) as slot:
         state = slot.state
         if state is None:
-            return twiml.twiml_response(_expired())
+            return twiml.twiml_response(_expired_reply())
         if state.last_reply and state.last_reply["key"] == key:
             return twiml.twiml_response(state.last_reply["twiml"])  # duplicate delivery
         if turn != state.turn or state.ended:
@@ -202,9 +141,9 @@ def step():
             return twiml.twiml_response(state.last_reply["twiml"])
         event = Event("no_input") if no_input or not digits else Event("digits", digits)
         input_node = state.node
-        reply = runtime.interpreter.handle(state, event)
+        reply = ivr.interpreter.handle(state, event)
         xml = _answer(state, reply, key)
-        recording.record_turn(state, runtime.interpreter.menu, event=event,
+        recording.record_turn(state, ivr.interpreter.menu, event=event,
                               input_node=input_node, reply=reply)
         slot.save(state)
     _log_turn(state, event.kind, started)
@@ -213,24 +152,35 @@ def step():
 
 @bp.post("/status")
 def status():
-    """Twilio reports the call over: its state is closed and how it ended is
-    recorded (once, however often Twilio delivers this)."""
-    runtime = _runtime()
-    sid = _call_sid()
+    """Twilio reports the call over: its state is closed, how it ended is
+    recorded (once, however often Twilio delivers this), and a hand-off still
+    open for it is closed; an agent left alone in the conference hears that
+    the caller hung up."""
+    ivr = runtime()
+    sid = call_sid()
     call_status = request.form.get("CallStatus", "")
-    if call_status in {"completed", "busy", "no-answer", "canceled", "failed"}:
-        with runtime.store.hold(sid) as slot:
-            state = slot.state
-            turns = runtime.store.load_recording(sid) if state is not None else []
-            runtime.store.delete(sid)
-        end = _call_end(sid, call_status, state)
-        runtime.bank.record_call_end(end)  # a repeated callback finds it recorded
-        if state is not None:  # its transcript, for QA (a repeat finds no state)
-            save_transcript(runtime.bank, recording.recording_of(
-                state, turns, outcome=end.outcome, complete=True))
-        log.info("call_ended", call=sid, status=call_status, outcome=end.outcome,
-                 reason=end.transfer_reason, last_node=end.last_node, turns=end.turns,
-                 duration=end.duration_seconds)
+    if call_status not in {"completed", "busy", "no-answer", "canceled", "failed"}:
+        return ("", 204)
+    if request.form.get("From", "").startswith("client:"):
+        return ("", 204)  # an agent's softphone leg: not a customer's call
+    with ivr.store.hold(sid) as slot:
+        state = slot.state
+        turns = ivr.store.load_recording(sid) if state is not None else []
+        ivr.store.delete(sid)
+    end = _call_end(sid, call_status, state)
+    ivr.bank.record_call_end(end)  # a repeated callback finds it recorded
+    if state is not None:  # its transcript, for QA (a repeat finds no state)
+        save_transcript(ivr.bank, recording.recording_of(
+            state, turns, outcome=end.outcome, complete=True))
+    handoff = ivr.bank.caller_gone(sid)
+    if handoff is not None and handoff.caller_at == "agent" and handoff.conference_sid:
+        try:
+            ivr.call_control.end_conference(handoff.conference_sid)
+        except Exception as exc:  # noqa: BLE001 - the desk shows the caller gone anyway
+            log.warning("conference_not_ended", handoff=handoff.id, error=type(exc).__name__)
+    log.info("call_ended", call=sid, status=call_status, outcome=end.outcome,
+             reason=end.transfer_reason, last_node=end.last_node, turns=end.turns,
+             duration=end.duration_seconds)
     return ("", 204)
 
 
@@ -239,7 +189,7 @@ def _call_end(sid: str, call_status: str, state: CallState | None) -> CallEnd:
     common = dict(call_sid=sid, call_status=call_status,
                   duration_seconds=int(duration) if duration.isdigit() else None)
     if state is None:  # never answered by us, or its state expired
-        return CallEnd(**common, outcome="caller_hung_up", caller=_caller())
+        return CallEnd(**common, outcome="caller_hung_up", caller=caller())
     outcome, _, reason = (state.ended or "caller_hung_up").partition(":")
     principal = state.principal or {}
     return CallEnd(
@@ -252,33 +202,12 @@ def _call_end(sid: str, call_status: str, state: CallState | None) -> CallEnd:
         folios=tuple(state.vars.get("call_folios", ())))
 
 
-@bp.errorhandler(Exception)
-def technical_problem(exc):
-    """Anything unexpected in a turn: the caller hears an apology and goes to an
-    agent instead of Twilio's canned application error. The call's state is not
-    saved (the turn's changes are lost with the exception), so a retry of this
-    turn runs it again; money is safe either way (idempotent payments)."""
-    from werkzeug.exceptions import HTTPException
-
-    if isinstance(exc, HTTPException):
-        return exc
-    log.error("ivr_turn_failed", path=request.path, call=request.form.get("CallSid"),
-              error=type(exc).__name__)
-    return twiml.twiml_response(_final("technical_problem", transfer="technical_problem"))
-
-
-def _expired() -> str:
-    return _final("goodbye", hangup=True)
-
-
-def _final(prompt: str, *, transfer: str | None = None, hangup: bool = False) -> str:
-    """A last word outside any call state: say `prompt`, then transfer or hang up."""
-    runtime = _runtime()
-    text = runtime.interpreter.prompts.render(prompt, {})
-    return twiml.render(Reply(says=(text,), transfer=transfer, hangup=hangup),
-                        action_url="", no_input_url="", language=runtime.language,
-                        voice=runtime.voice, queue=runtime.settings.agent_queue,
-                        player=runtime.player)
+def _expired_reply() -> str:
+    """A turn for a call whose state is gone (expired): say goodbye, hang up."""
+    ivr = runtime()
+    text = ivr.interpreter.prompts.render("goodbye", {})
+    return twiml.render(Reply(says=(text,), hangup=True), action_url="", no_input_url="",
+                        language=ivr.language, voice=ivr.voice, player=ivr.player)
 
 
 def _log_turn(state: CallState, event: str, started: float) -> None:

@@ -8,7 +8,7 @@ csrf = CSRFProtect()
 
 
 def init_app(app) -> None:
-    from ivr import webhooks
+    from ivr.blueprint import bp as ivr_webhooks
     from web_fallback import views
 
     app.config.update(
@@ -19,5 +19,5 @@ def init_app(app) -> None:
     )
     csrf.init_app(app)
     # Twilio's webhooks are authenticated by their signature, not a browser token.
-    csrf.exempt(webhooks.bp)
+    csrf.exempt(ivr_webhooks)
     app.register_blueprint(views.bp)

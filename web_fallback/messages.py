@@ -27,6 +27,10 @@ SIMPLE = {
     "caller_not_verified": "Verifique primero la identidad del cliente.",
     "handoff_unavailable": "Esta llamada ya no está a su cargo.",
     "no_call_waiting": "No hay llamadas en espera.",
+    "caller_gone": "El cliente colgó.",
+    "caller_not_on_line": "El cliente no está en la línea con usted.",
+    "caller_still_waiting": ("El cliente sigue en la fila: conéctese con él o libere la "
+                             "llamada para otro ejecutivo."),
     "credential_blocked": ("Por su seguridad, su acceso está bloqueado por exceder los intentos "
                            "permitidos. Llame a Línea Directa para desbloquearlo."),
 }

@@ -5,7 +5,8 @@ import pytest
 from sqlalchemy import select
 
 from banking_core import errors
-from banking_core.handoffs import AgentView, HandoffRequest
+from banking_core.agents import AgentView
+from banking_core.handoffs import HandoffRequest
 from banking_core.models import Agent
 from tests.integration.test_concurrency import run_concurrently
 
@@ -16,9 +17,16 @@ def agents(bank):
                 for a in uow.session.scalars(select(Agent).order_by(Agent.id))]
 
 
-def open_call(bank, **kw):
-    return bank.open_handoff(HandoffRequest(call_sid="CA" + uuid.uuid4().hex,
-                                            reason=kw.pop("reason", "caller_request"), **kw))
+QUEUE = "QU" + "1" * 32
+
+
+def open_call(bank, *, enqueue=True, **kw):
+    """A transfer, and (unless told otherwise) Twilio's word that the caller is in line."""
+    handoff = bank.open_handoff(HandoffRequest(call_sid="CA" + uuid.uuid4().hex,
+                                               reason=kw.pop("reason", "caller_request"), **kw))
+    if enqueue:
+        bank.caller_enqueued(handoff.call_sid, QUEUE)
+    return handoff
 
 
 def test_opening_twice_for_one_call_is_one_handoff_and_keeps_no_secret(demo):
@@ -93,8 +101,8 @@ def test_the_agent_audit_log_is_append_only(demo):
 
 
 def test_a_callback_request_is_taken_like_a_waiting_call(demo):
-    handoff = open_call(demo, reason="callback", caller="+523336693552")
-    demo.caller_left_queue(handoff.call_sid, callback=True)
+    handoff = open_call(demo, reason="callback", caller="+523336693552", enqueue=False)
+    demo.caller_gone(handoff.call_sid, callback=True)
     agent = agents(demo)[0]
     with pytest.raises(errors.NoCallWaiting):
         demo.take_next_handoff(agent)  # not a caller on hold
@@ -123,3 +131,79 @@ def test_an_agent_account_locks_after_five_failures_in_fifteen_minutes(demo, clo
         with pytest.raises(errors.InvalidCredentials):
             demo.authenticate_agent("agente1", "wrong")
     assert demo.authenticate_agent("agente1", "agente-demo-1").username == "agente1"
+
+
+def status_of(bank, handoff):
+    return bank.find_handoff_by_call(handoff.call_sid)
+
+
+def test_a_transfer_waits_for_agents_only_once_twilio_has_the_caller_in_line(demo, clock):
+    first = open_call(demo, enqueue=False)
+    agent = agents(demo)[0]
+    assert status_of(demo, first).status == "transferring"
+    with pytest.raises(errors.NoCallWaiting):
+        demo.take_next_handoff(agent)  # still hearing the transfer prompt
+    clock.advance(seconds=5)
+    second = open_call(demo)  # a shorter prompt: in line first
+    clock.advance(seconds=5)
+    demo.caller_enqueued(first.call_sid, QUEUE)
+    demo.caller_enqueued(first.call_sid, QUEUE)  # the wait URL loops: nothing changes
+    assert [h.id for h in demo.list_handoffs(("waiting",))] == [second.id, first.id]
+    assert demo.place_in_line(second.call_sid) == 1 and demo.place_in_line(first.call_sid) == 2
+    assert demo.take_next_handoff(agent).call_sid == second.call_sid
+
+
+def test_a_caller_who_hangs_up_during_the_transfer_prompt_is_never_offered(demo):
+    gone = open_call(demo, enqueue=False)
+    before = demo.caller_gone(gone.call_sid)
+    assert before.status == "transferring"
+    assert (status_of(demo, gone).status, status_of(demo, gone).caller_at) == \
+        ("abandoned", "gone")
+    with pytest.raises(errors.NoCallWaiting):
+        demo.take_next_handoff(agents(demo)[0])
+
+
+def test_a_call_in_line_without_a_handoff_is_recorded_as_a_technical_problem(demo):
+    call_sid = "CA" + "b" * 32
+    demo.caller_enqueued(call_sid, QUEUE, caller="+523336693552")
+    handoff = demo.find_handoff_by_call(call_sid)
+    assert (handoff.status, handoff.reason, handoff.caller) == \
+        ("waiting", "technical_problem", "+523336693552")
+
+
+def test_only_the_agent_who_took_the_call_may_bridge_to_it(demo):
+    handoff = open_call(demo)
+    agent, other = agents(demo)
+    demo.take_next_handoff(agent)
+    with pytest.raises(errors.HandoffUnavailable):
+        demo.agent_leg_arrived(other, handoff.id, "CA" + "c" * 32)
+    arrived = demo.agent_leg_arrived(agent, handoff.id, "CA" + "d" * 32)
+    assert arrived.agent_call_sid == "CA" + "d" * 32 and arrived.queue_sid == QUEUE
+    demo.caller_gone(handoff.call_sid)
+    with pytest.raises(errors.CallerGone):
+        demo.agent_leg_arrived(agent, handoff.id, "CA" + "d" * 32)
+    assert status_of(demo, handoff).status == "taken"  # the agent wraps it up
+    assert demo.agent_audit(handoff_id=handoff.id)[0]["action"] == "caller_hung_up"
+
+
+def test_a_caller_still_in_line_is_released_not_closed_on(demo):
+    handoff = open_call(demo)
+    agent = agents(demo)[0]
+    demo.take_next_handoff(agent)
+    with pytest.raises(errors.CallerStillWaiting):
+        demo.wrap_up_handoff(agent, handoff.id, disposition="otro")
+    assert demo.release_handoff(agent, handoff.id).status == "waiting"
+    assert demo.take_next_handoff(agent).id == handoff.id  # its place in line kept
+
+
+def test_the_agent_going_away_puts_the_caller_back_in_line_first(demo, clock):
+    first = open_call(demo)
+    clock.advance(seconds=30)
+    later = open_call(demo)
+    agent = agents(demo)[0]
+    demo.take_next_handoff(agent)
+    demo.caller_to_agent(first.id, first.call_sid)
+    demo.caller_back_in_line(first.id)
+    assert status_of(demo, first).status == "transferring"  # until Twilio has it in line
+    demo.caller_enqueued(first.call_sid, QUEUE)
+    assert [h.id for h in demo.list_handoffs(("waiting",))] == [first.id, later.id]

@@ -21,7 +21,8 @@ def test_secret_keys_are_dropped_and_long_digit_runs_masked():
 
 def test_production_logs_are_json_without_secrets(capsys):
     settings = Settings.from_env({"IVR_ENV": "production", "NIP_PEPPER": "p" * 40,
-                                  "SECRET_KEY": "s" * 40, "TWILIO_AUTH_TOKEN": "t" * 32})
+                                  "SECRET_KEY": "s" * 40, "TWILIO_AUTH_TOKEN": "t" * 32,
+                                  "PUBLIC_BASE_URL": "https://linea.example.mx"})
     configure_logging(settings, force=True)
     try:
         structlog.get_logger().info("login_failed", nip="2468", card="4152310000000001")

@@ -45,7 +45,7 @@ def test_production_refuses_development_secrets():
         Settings.from_env({"IVR_ENV": "production"})
     ok = Settings.from_env({
         "IVR_ENV": "production", "NIP_PEPPER": "x" * 40, "SECRET_KEY": "s" * 40,
-        "TWILIO_AUTH_TOKEN": "t" * 32,
+        "TWILIO_AUTH_TOKEN": "t" * 32, "PUBLIC_BASE_URL": "https://linea.example.mx",
     })
     assert ok.is_production and ok.log_format == "json"
 
@@ -62,7 +62,32 @@ def test_session_cookies_are_secure_except_on_a_developers_localhost():
     assert Settings.from_env({}).web_cookie_secure is False  # development: plain http
     assert Settings.from_env({"IVR_ENV": "test"}).web_cookie_secure is True
     production = {"IVR_ENV": "production", "NIP_PEPPER": "x" * 40, "SECRET_KEY": "s" * 40,
-                  "TWILIO_AUTH_TOKEN": "t" * 32}
+                  "TWILIO_AUTH_TOKEN": "t" * 32, "PUBLIC_BASE_URL": "https://linea.example.mx"}
     assert Settings.from_env(production).web_cookie_secure is True
     with pytest.raises(ConfigError, match="WEB_COOKIE_SECURE"):
         Settings.from_env({**production, "WEB_COOKIE_SECURE": "0"})
+
+
+PRODUCTION = {"IVR_ENV": "production", "NIP_PEPPER": "x" * 40, "SECRET_KEY": "s" * 40,
+              "TWILIO_AUTH_TOKEN": "t" * 32}
+
+
+@pytest.mark.parametrize("url", ["linea.example.mx", "ftp://linea.example.mx", "https://",
+                                 "https://linea.example.mx/?a=1", "https://u:p@linea.example.mx"])
+def test_a_public_base_url_twilio_could_not_sign_is_refused(url):
+    with pytest.raises(ConfigError, match="PUBLIC_BASE_URL"):
+        Settings.from_env({"PUBLIC_BASE_URL": url})
+
+
+def test_production_needs_its_https_public_base_url():
+    with pytest.raises(ConfigError, match="PUBLIC_BASE_URL: set the https URL"):
+        Settings.from_env(PRODUCTION)  # the development default would 403 every webhook
+    with pytest.raises(ConfigError, match="PUBLIC_BASE_URL"):
+        Settings.from_env({**PRODUCTION, "PUBLIC_BASE_URL": "http://linea.example.mx"})
+    ok = Settings.from_env({**PRODUCTION, "PUBLIC_BASE_URL": "https://linea.example.mx/"})
+    assert ok.public_base_url == "https://linea.example.mx"
+
+
+def test_taskrouter_mode_is_refused_by_name_not_ignored():
+    with pytest.raises(ConfigError, match="TASKROUTER_WORKFLOW_SID"):
+        Settings.from_env({"TASKROUTER_WORKFLOW_SID": "WW" + "a" * 32})

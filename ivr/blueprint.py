@@ -1,0 +1,68 @@
+"""The IVR's one blueprint: every route under /ivr/ is a Twilio webhook, so
+every request is checked against its Twilio signature before anything runs,
+and anything unexpected is answered with TwiML Twilio can follow (never its
+canned "application error")."""
+from __future__ import annotations
+
+import hmac
+
+import structlog
+from flask import Blueprint, abort, request
+from twilio.request_validator import RequestValidator
+from twilio.twiml.voice_response import VoiceResponse
+from werkzeug.exceptions import HTTPException
+
+from ivr import twiml
+from ivr.runtime import caller, public_url, runtime, say
+from ivr.transfer import Transfer, transfer_twiml
+
+bp = Blueprint("ivr", __name__, url_prefix="/ivr")
+log = structlog.get_logger("ivr")
+
+
+@bp.before_request
+def check_signature():
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature or not _signed_by_twilio(runtime().validator, public_url(), signature):
+        log.warning("ivr_forbidden", path=request.path, reason="bad signature")
+        abort(403)
+
+
+def _signed_by_twilio(validator: RequestValidator, url: str, signature: str) -> bool:
+    """Twilio signs the URL as configured, so one HMAC over exactly that URL
+    settles nearly every request; only a mismatch pays for the validator's
+    full check, which also tries the URL with and without its port."""
+    expected = validator.compute_signature(url, request.form)
+    if hmac.compare_digest(expected.encode(), signature.encode()):
+        return True
+    return validator.validate(url, request.form, signature)
+
+
+@bp.errorhandler(Exception)
+def technical_problem(exc):
+    """Anything unexpected: each kind of request gets what Twilio allows there.
+    A caller's turn hears an apology and goes to an agent through the one
+    transfer path (the call's state is not saved, so a retry of the turn runs
+    it again; money is safe either way: payments are idempotent). A wait
+    document may only keep the caller waiting: hold music. The agent's leg
+    hears that it could not be connected. A callback gets a 500."""
+    if isinstance(exc, HTTPException):
+        return exc
+    endpoint = request.endpoint or ""
+    log.error("ivr_turn_failed", path=request.path, call=request.form.get("CallSid"),
+              error=type(exc).__name__)
+    response = VoiceResponse()
+    if endpoint in ("ivr.queue_wait", "ivr.queue_hold"):
+        response.play(runtime().settings.hold_music_url)
+    elif endpoint.startswith("ivr.agent_"):
+        say(response, "agent_connect_failed")
+        response.hangup()
+    elif endpoint in ("ivr.status", "ivr.conference_events"):
+        return ("", 500)
+    else:
+        text = runtime().interpreter.prompts.render("technical_problem", {})
+        xml, _ = transfer_twiml(Transfer(call_sid=request.form.get("CallSid", ""),
+                                         reason="technical_problem", caller=caller()),
+                                says=(text,))
+        return twiml.twiml_response(xml)
+    return twiml.twiml_response(str(response))

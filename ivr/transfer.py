@@ -1,0 +1,110 @@
+"""Every transfer to an agent, whatever its reason, goes this one way.
+
+An alphanumeric reference, `0`, too many attempts, a blocked credential, an
+ambiguous account, a technical problem: each records a hand-off for the desk
+(the screen pop), tells the caller, and answers `<Enqueue>` into AGENT_QUEUE
+with a wait URL (the place in line, hold music, MAX_QUEUE_MINUTES) and an
+action URL (what happens when the caller leaves the line). Outside AGENT_HOURS
+the caller hears the hours and, with a number we can call back, is offered a
+call-back; nobody waits in a line no agent will answer.
+
+The hand-off is "waiting" for the desk only once Twilio has run the <Enqueue>
+(the wait URL's first request): see banking_core/handoffs.py.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import structlog
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from banking_core.handoffs import KEYED_FIELDS, HandoffRequest
+from config.hours import Hours
+from ivr.runtime import runtime, say, speak, url
+
+log = structlog.get_logger("ivr")
+DAY_NAMES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+
+
+@dataclasses.dataclass(frozen=True)
+class Transfer:
+    """Who is being transferred and why, with what the agent should see."""
+
+    call_sid: str
+    reason: str
+    caller: str | None = None
+    principal: dict | None = None
+    keyed: dict = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def of_call(cls, state, reason: str) -> "Transfer":
+        return cls(call_sid=state.call_sid, reason=reason, caller=state.caller,
+                   principal=state.principal,
+                   keyed={k: state.vars.get(k) for k in KEYED_FIELDS})
+
+
+def say_hours(hours: Hours) -> str:
+    """'mon-fri 08:00-20:00; sat 09:00-14:00' → 'de lunes a viernes de 08:00 a 20:00
+    horas y sábado de 09:00 a 14:00 horas'."""
+    parts = []
+    for span in hours.spans:
+        day_words = (DAY_NAMES[span.first_day] if span.first_day == span.last_day else
+                     f"de {DAY_NAMES[span.first_day]} a {DAY_NAMES[span.last_day]}")
+        parts.append(f"{day_words} de {span.start} a {span.end} horas")
+    return " y ".join(parts)
+
+
+def agents_on_shift() -> bool:
+    ivr = runtime()
+    bank = ivr.bank
+    return ivr.agent_hours.open_at(bank.clock().astimezone(bank.policy.timezone))
+
+
+def transfer_twiml(transfer: Transfer, says=()) -> tuple[str, str]:
+    """The TwiML that sends the call to the agents after saying `says`, and how
+    the IVR's part of the call ended ("transfer:<reason>" or "closed:<reason>")."""
+    ivr = runtime()
+    response = VoiceResponse()
+    for text in says:
+        speak(response, text)
+    if not agents_on_shift():
+        say(response, "agents_closed", {"hours": say_hours(ivr.agent_hours)})
+        offer_callback(response, transfer.caller)
+        log.info("call_not_transferred", call=transfer.call_sid, reason=transfer.reason,
+                 why="outside agent hours")
+        return str(response), f"closed:{transfer.reason}"
+    principal = transfer.principal or {}
+    try:
+        ivr.bank.open_handoff(HandoffRequest(
+            call_sid=transfer.call_sid, reason=transfer.reason, caller=transfer.caller,
+            customer_id=principal.get("customer_id"), login_method=principal.get("method"),
+            account_ids=tuple(principal.get("account_ids", ())), keyed=transfer.keyed))
+    except Exception as exc:  # noqa: BLE001 - the caller still reaches an agent
+        # The database may be why we are transferring at all. The wait URL
+        # records the call (as a technical problem) once the database answers.
+        log.error("handoff_not_recorded", call=transfer.call_sid, error=type(exc).__name__)
+    enqueue(response)
+    log.info("call_transferred", call=transfer.call_sid, reason=transfer.reason,
+             authenticated=bool(principal))
+    return str(response), f"transfer:{transfer.reason}"
+
+
+def enqueue(response: VoiceResponse) -> None:
+    """Into the agents' line: the wait URL keeps the caller company (and tells
+    the desk the caller is really there), the action says what comes after."""
+    response.enqueue(runtime().settings.agent_queue, action=url("/ivr/queue/left"),
+                     method="POST", wait_url=url("/ivr/queue/wait"), wait_url_method="POST")
+
+
+def offer_callback(response: VoiceResponse, caller: str | None) -> None:
+    """Offer a call-back, or, when the number is withheld, say when to call."""
+    if caller is None:
+        say(response, "callback_no_number")
+        say(response, "goodbye")
+        response.hangup()
+        return
+    gather = Gather(input="dtmf", num_digits=1, action=url("/ivr/queue/callback"),
+                    method="POST", timeout=6)
+    say(gather, "offer_callback")
+    response.append(gather)
+    response.redirect(url("/ivr/queue/callback?ev=noinput"), method="POST")
