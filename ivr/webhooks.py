@@ -173,7 +173,8 @@ def status():
         save_transcript(ivr.bank, recording.recording_of(
             state, turns, outcome=end.outcome, complete=True))
     handoff = ivr.bank.caller_gone(sid)
-    if handoff is not None and handoff.caller_at == "agent" and handoff.conference_sid:
+    if handoff is not None and handoff.caller_at in ("agent", "verifying") \
+            and handoff.conference_sid:
         try:
             ivr.call_control.end_conference(handoff.conference_sid)
         except Exception as exc:  # noqa: BLE001 - the desk shows the caller gone anyway

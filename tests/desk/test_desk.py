@@ -1,4 +1,5 @@
-"""The agents' desk and the hand-off from the IVR, end to end."""
+"""The agents' desk, end to end: a transferred call, taken, talked to on the
+desk's softphone, verified, paid and wrapped up."""
 import json
 import re
 
@@ -20,10 +21,10 @@ def handoffs(bank):
         return uow.session.scalars(select(Handoff).order_by(Handoff.id)).all()
 
 
-def alphanumeric_call(dial):
+def alphanumeric_call(dial, **options):
     """A caller who logs in, goes to otros pagos, keys account and service 2088
     (a reference with letters): the IVR sends them to an agent."""
-    call = dial()
+    call = dial(**options)
     login_with_access_key(call)
     for keys in ("1", "2", "5", "2", "5671", "1"):
         call.press(keys)
@@ -41,86 +42,37 @@ def pay_form(agent, handoff_id, **fields):
     return data
 
 
-# ---- the hand-off in the call ---------------------------------------------
+# ---- the transfer, on the caller's side ---------------------------------------
 def test_the_transfer_enqueues_with_wait_and_action_urls_and_keeps_the_context(dial, bank):
     call = alphanumeric_call(dial)
-    status, body = call.post(f"{call.base_url}/ivr/voice", call._params())
-    assert status == 200 and "<Enqueue" in body  # a repeated request gets the stored answer
-    assert 'waitUrl="http://127.0.0.1:5000/ivr/queue/wait"' in body
-    assert 'action="http://127.0.0.1:5000/ivr/queue/left"' in body
-    assert ">ejecutivos</Enqueue>" in body
+    transfer = call.last.transfer
+    assert (transfer["verb"], transfer["queue"]) == ("Enqueue", "ejecutivos")
+    assert transfer["attributes"]["waitUrl"] == "http://127.0.0.1:5000/ivr/queue/wait"
+    assert transfer["attributes"]["action"] == "http://127.0.0.1:5000/ivr/queue/left"
+    assert "Usted es el siguiente en la fila" in call.last.text  # the wait URL, first round
     [handoff] = handoffs(bank)
     assert handoff.status == "waiting" and handoff.reason == "alphanumeric_reference"
+    assert handoff.caller_at == "queue" and handoff.queue_sid.startswith("QU")
     assert handoff.caller == "+523336693552" and handoff.login_method == "access_key"
     assert handoff.keyed == {"account_last4": "5671", "service_key": "2088",
                              "service_name": "Impuesto predial"}
     assert handoff.customer_id is not None and len(handoff.account_ids) == 3
 
 
-@pytest.mark.parametrize("desk_env", [{"TASKROUTER_WORKFLOW_SID": "WW" + "a" * 32}])
-def test_with_taskrouter_the_context_rides_as_task_attributes(dial, desk_env):
-    call = alphanumeric_call(dial)
-    _, body = call.post(f"{call.base_url}/ivr/voice", call._params())
-    assert f'workflowSid="WW{"a" * 32}"' in body
-    task = json.loads(re.search(r"<Task>(.*)</Task>", body).group(1))
-    assert task["reason"] == "alphanumeric_reference" and task["customer_name"] == "Ana López"
-    assert task["keyed"]["service_key"] == "2088" and "nip" not in json.dumps(task).lower()
+def test_the_wait_url_tells_the_place_in_line_in_the_order_agents_take_calls(dial, twilio):
+    first, second = alphanumeric_call(dial), dial()
+    heard = second.press("0")
+    assert "Su lugar en la fila es el 2" in heard.text
+    assert heard.plays[-1].endswith("BusyStrings.mp3")  # then hold music
+    twilio.advance(40)  # the wait URL loops
+    assert "Usted es el siguiente" in first.last.text
+    assert "Su lugar en la fila es el 2" in second.last.text
 
 
-def test_the_wait_url_tells_the_place_in_line_and_plays_hold_music(dial):
-    call = alphanumeric_call(dial)
-    url = f"{call.base_url}/ivr/queue/wait"
-    status, body = call.post(url, call._params(QueuePosition="3", QueueTime="40"))
-    assert status == 200 and "Su lugar en la fila es el 3" in body and "<Play>" in body
-    _, body = call.post(url, call._params(QueuePosition="1", QueueTime="70"))
-    assert "Usted es el siguiente" in body
-
-
-def test_a_long_wait_ends_with_an_offer_to_call_back(dial, bank):
-    call = alphanumeric_call(dial)
-    _, body = call.post(f"{call.base_url}/ivr/queue/wait",
-                        call._params(QueuePosition="2", QueueTime="600"))
-    assert "<Leave" in body and "mayor a la acostumbrada" in body
-    call.ended = False
-    heard = call._follow(f"{call.base_url}/ivr/queue/left", call._params(QueueResult="leave"))
-    assert "devuelva la llamada" in heard.text and heard.gather["action"].endswith("/callback")
-    heard = call.press("1")
-    assert "terminación tres, cinco, cinco, dos" in heard.text and call.last.hung_up
-    assert handoffs(bank)[0].status == "callback"
-
-
-@pytest.mark.parametrize("desk_env", [{"AGENT_HOURS": "mon-fri 08:00-20:00"}])
-def test_outside_agent_hours_the_caller_is_told_and_offered_a_call_back(dial, bank,
-                                                                       monkeypatch):
-    import datetime as dt
-
-    saturday_noon = dt.datetime(2026, 11, 21, 18, 0, tzinfo=dt.timezone.utc)  # 12:00 CDMX
-    monkeypatch.setattr(bank, "clock", lambda: saturday_noon)
-    call = dial()
-    heard = call.press("0")  # asks for an agent
-    assert "no hay ejecutivos disponibles" in heard.text
-    assert "de lunes a viernes de 08:00 a 20:00 horas" in heard.text
-    assert call.last.gather and not call.last.transferred
-    assert handoffs(bank) == []  # nobody will pick up: no waiting call
-    heard = call.press("2")
-    assert "Gracias por llamar" in heard.text and call.last.hung_up
-    call2 = dial()
-    call2.press("0")
-    call2.press("1")
-    assert [h.status for h in handoffs(bank)] == ["callback"]
-
-
-def test_a_caller_who_hangs_up_in_line_is_marked_abandoned(dial, bank):
-    call = alphanumeric_call(dial)
-    call.post(f"{call.base_url}/ivr/queue/left", call._params(QueueResult="hangup"))
-    assert handoffs(bank)[0].status == "abandoned"
-
-
-# ---- the desk ---------------------------------------------------------------
-def test_agents_log_in_with_their_own_password(desk_app, bank):
+def test_agents_log_in_with_their_own_password(desk_app, twilio, bank):
     from tests.desk.conftest import Agent
 
-    intruder = Agent(desk_app)
+    intruder = Agent(desk_app, twilio)
     response = intruder.log_in(password="wrong")
     assert response.status_code == 401 and "incorrectos" in intruder.text
     assert intruder.get("/escritorio/").status_code == 302
@@ -129,21 +81,24 @@ def test_agents_log_in_with_their_own_password(desk_app, bank):
                                   .where(AgentAudit.action == "login_failed")) == 1
 
 
+# ---- a call taken, talked to, paid, closed ---------------------------------------
 def test_from_a_call_to_a_folio_through_the_desk(dial, agent, bank):
     call = alphanumeric_call(dial)
     agent.get("/escritorio/llamadas.json")
     waiting = agent.last.get_json()["waiting"]
     assert [(w["customer"], w["reason"]) for w in waiting] == \
         [("Ana López", "Referencia con letras y números")]
-    response = agent.take_next()
-    assert response.status_code == 302
-    handoff_id = int(response.location.rsplit("/", 1)[1])
-    agent.get(response.location)
-    text = agent.text
+    handoff_id = agent.take()
+    agent.get(f"/escritorio/llamadas/{handoff_id}")
     for fact in ("+523336693552", "Ana López", "clave de acceso + NIP (IVR)",
                  "Referencia con letras y números", "terminación 5671", "2088 · Impuesto predial",
-                 "&lt;Dial&gt;&lt;Queue&gt;ejecutivos&lt;/Queue&gt;&lt;/Dial&gt;"):
-        assert fact in text
+                 "en la fila, esperando su teléfono"):
+        assert fact in agent.text
+    leg = agent.connect(handoff_id)
+    assert "Le comunicamos con su ejecutivo" in call.last.text
+    assert leg.talking_to() == {call.leg}
+    agent.get(f"/escritorio/llamadas/{handoff_id}.json")
+    assert agent.last.get_json()["caller_at_text"] == "en línea con usted"
     data = pay_form(agent, handoff_id)
     done = agent.post(f"/escritorio/llamadas/{handoff_id}/pagar", data)
     assert done.status_code == 302, agent.errors()
@@ -157,34 +112,21 @@ def test_from_a_call_to_a_folio_through_the_desk(dial, agent, bank):
     assert f"Folio {payment.folio}: léalo al cliente." in agent.text
     assert agent.post(f"/escritorio/llamadas/{handoff_id}/cerrar",
                       {"disposicion": "pago_realizado"}).status_code == 302
+    # Closing while still on the line ends the conference: each side hears it.
+    assert "Gracias por llamar a Línea Directa" in call.last.text and call.leg.ended
+    assert "La llamada con el cliente terminó" in leg.last.text and leg.ended
     handoff = handoffs(bank)[0]
     assert handoff.status == "completed" and handoff.folios == [payment.folio]
+    assert handoff.caller_at == "gone"
     assert bank.verify().ok
     actions = [a["action"] for a in bank.agent_audit(handoff_id=handoff_id)]
-    assert actions == ["wrap_up", "payment_posted", "take"]
-    assert call.hang_up() == 204
-
-
-def test_two_agents_racing_for_one_call_one_wins(dial, desk_app, agent, bank):
-    from tests.desk.conftest import Agent
-
-    alphanumeric_call(dial)
-    other = Agent(desk_app)
-    other.log_in("supervisor", "supervisor-demo-1")
-    first, second = agent.take_next(), other.take_next()
-    assert first.location.startswith("/escritorio/llamadas/")
-    assert second.location == "/escritorio/"
-    other.get("/escritorio/")
-    assert "No hay llamadas en espera." in other.text
-    handoff_id = first.location.rsplit("/", 1)[1]
-    assert other.get(f"/escritorio/llamadas/{handoff_id}").status_code == 200  # supervisor sees
-    assert other.post(f"/escritorio/llamadas/{handoff_id}/cerrar",
-                      {"disposicion": "otro"}).status_code == 422  # but cannot act
+    assert actions == ["wrap_up", "payment_posted", "agent_connected", "take"]
 
 
 def test_paying_from_an_account_that_is_not_the_callers_is_refused(dial, agent, bank):
     alphanumeric_call(dial)
-    handoff_id = int(agent.take_next().location.rsplit("/", 1)[1])
+    handoff_id = agent.take()
+    agent.connect(handoff_id)
     with bank.unit_of_work() as uow:
         carlos = uow.session.scalar(select(Account.id).where(Account.number == "0012340002"))
     data = pay_form(agent, handoff_id, cuenta=str(carlos))
@@ -195,12 +137,13 @@ def test_paying_from_an_account_that_is_not_the_callers_is_refused(dial, agent, 
     assert bank.agent_audit(handoff_id=handoff_id)[0]["detail"]["code"] == "account_not_owned"
 
 
-def test_an_unverified_caller_keys_the_nip_in_the_ivr_then_the_agent_pays(
-        dial, agent, bank, call_control):
+def test_an_unverified_caller_keys_the_nip_in_the_ivr_and_comes_back_to_the_same_agent(
+        dial, agent, bank, twilio):
     call = dial()
-    heard = call.press("0")  # straight to an agent, never logged in
+    call.press("0")  # straight to an agent, never logged in
     assert call.last.transferred == "ejecutivos"
-    handoff_id = int(agent.take_next().location.rsplit("/", 1)[1])
+    handoff_id = agent.take()
+    leg = agent.connect(handoff_id)
     agent.get(f"/escritorio/llamadas/{handoff_id}")
     assert "sin identificar" in agent.text and "Verificar al cliente" in agent.text
     assert 'name="operacion"' not in agent.text  # no payment form before verification
@@ -212,12 +155,12 @@ def test_an_unverified_caller_keys_the_nip_in_the_ivr_then_the_agent_pays(
     response = agent.post(f"/escritorio/llamadas/{handoff_id}/verificar",
                           {"metodo": "card", "numero": "4152310000000001"})
     assert response.status_code == 302
-    assert call_control.redirects == [
-        (call.call_sid, f"http://127.0.0.1:5000/ivr/queue/verify?h={handoff_id}")]
     assert "NIP de 4 dígitos de su tarjeta terminación cero, cero, cero, uno" in call.last.text
+    assert leg.talking_to() == set()  # the agent waits on hold, with music
+    assert leg.last.plays[-1].endswith("BusyStrings.mp3")
     heard = call.press("2468")
     assert "quedó verificada" in heard.text
-    assert call.last.dialed == f"client:agente-{handoffs(bank)[0].agent_id}"
+    assert leg.talking_to() == {call.leg}  # back with the same agent, taken off hold
     agent.get(f"/escritorio/llamadas/{handoff_id}")
     assert "Ana López" in agent.text and "tarjeta + NIP verificado por el ejecutivo" in agent.text
     data = pay_form(agent, handoff_id)
@@ -230,12 +173,15 @@ def test_an_unverified_caller_keys_the_nip_in_the_ivr_then_the_agent_pays(
         stored = uow.session.get(Handoff, handoff_id)
         assert stored.verify_lookup is None and "4152310000000001" not in json.dumps(
             {"keyed": stored.keyed, "last4": stored.verify_last4})
+    assert not [r for r in twilio.requests if "2468" in json.dumps(r[2]) and
+                "verify-nip" not in r[1]]  # the NIP went only where it is checked
 
 
 def test_a_wrong_nip_for_the_agent_counts_against_the_credential(dial, agent, bank):
     call = dial()
     call.press("0")
-    handoff_id = int(agent.take_next().location.rsplit("/", 1)[1])
+    handoff_id = agent.take()
+    agent.connect(handoff_id)
     agent.post(f"/escritorio/llamadas/{handoff_id}/verificar",
                {"metodo": "account", "numero": "0055500011"})
     heard = call.press("0000")
@@ -246,20 +192,26 @@ def test_a_wrong_nip_for_the_agent_counts_against_the_credential(dial, agent, ba
     assert refused.value.details["remaining"] == 1  # 2 failures so far, as a log-in counts
 
 
-def test_a_malformed_number_is_said_and_no_call_is_moved(dial, agent, call_control):
+def test_verification_needs_the_caller_on_the_line_and_a_well_formed_number(
+        dial, agent, twilio):
     call = dial()
     call.press("0")
-    handoff_id = int(agent.take_next().location.rsplit("/", 1)[1])
+    handoff_id = agent.take()
+    response = agent.post(f"/escritorio/llamadas/{handoff_id}/verificar",
+                          {"metodo": "card", "numero": "4152310000000001"})
+    assert response.status_code == 422 and "no está en la línea con usted" in agent.text
+    agent.connect(handoff_id)
     response = agent.post(f"/escritorio/llamadas/{handoff_id}/verificar",
                           {"metodo": "card", "numero": "1234"})
     assert response.status_code == 422 and "16 dígitos" in agent.text
-    assert call_control.redirects == []
+    assert not [c for c in twilio.rest.calls if "/Calls/" in c[1]]  # no call was moved
 
 
 def test_wrap_up_needs_a_disposition_and_the_supervisor_sees_the_audit(
         dial, agent, supervisor):
     alphanumeric_call(dial)
-    handoff_id = int(agent.take_next().location.rsplit("/", 1)[1])
+    handoff_id = agent.take()
+    agent.connect(handoff_id)
     assert agent.post(f"/escritorio/llamadas/{handoff_id}/cerrar",
                       {"disposicion": "nada"}).status_code == 422
     assert agent.post(f"/escritorio/llamadas/{handoff_id}/cerrar",
@@ -269,6 +221,16 @@ def test_wrap_up_needs_a_disposition_and_the_supervisor_sees_the_audit(
     assert "wrap_up" in supervisor.text and "consulta_resuelta" in supervisor.text
 
 
+def test_a_caller_still_in_line_is_given_back_not_closed_on(dial, agent, bank):
+    call = alphanumeric_call(dial)
+    handoff_id = agent.take()
+    response = agent.post(f"/escritorio/llamadas/{handoff_id}/cerrar", {"disposicion": "otro"})
+    assert response.status_code == 422 and "sigue en la fila" in agent.text
+    assert agent.post(f"/escritorio/llamadas/{handoff_id}/liberar").location == "/escritorio/"
+    assert handoffs(bank)[0].status == "waiting" and not call.leg.ended
+    assert agent.take() == handoff_id
+
+
 def test_desk_forms_need_the_csrf_token(dial, agent, bank):
     alphanumeric_call(dial)
     agent.get("/escritorio/")
@@ -276,11 +238,11 @@ def test_desk_forms_need_the_csrf_token(dial, agent, bank):
     assert handoffs(bank)[0].status == "waiting"
 
 
-def test_a_call_back_request_is_listed_and_taken_from_the_desk(dial, agent, bank):
+def test_a_call_back_request_is_listed_and_taken_from_the_desk(dial, agent, bank, twilio,
+                                                                desk_settings):
     call = alphanumeric_call(dial)
-    call.post(f"{call.base_url}/ivr/queue/wait", call._params(QueueTime="900"))
-    call.ended = False
-    call._follow(f"{call.base_url}/ivr/queue/left", call._params(QueueResult="leave"))
+    twilio.advance(desk_settings.max_queue_minutes * 60)
+    assert "devuelva la llamada" in call.last.text
     call.press("1")
     agent.get("/escritorio/")
     assert "Devolver llamada (<span data-count=\"callbacks\">1</span>)" in agent.text
