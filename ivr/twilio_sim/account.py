@@ -112,17 +112,17 @@ class Twilio:
         to the app's host only."""
         method = method.upper()
         if method not in ("GET", "POST"):
-            raise self.fail(f"{url}: method {method!r} is neither GET nor POST")
+            raise CallError(f"{url}: method {method!r} is neither GET nor POST")
         target, base = urlsplit(url), urlsplit(self.base_url)
         if target.scheme not in ("http", "https") or \
                 (target.scheme, target.netloc) != (base.scheme, base.netloc):
-            raise self.fail(f"{url}: not reachable (the app is at {self.base_url})")
+            raise CallError(f"{url}: not reachable (the app is at {self.base_url})")
         self.requests.append((method, url, dict(params)))
         if method == "GET":
             signed_url = url + ("&" if target.query else "?") + urlencode(params)
             headers = {"X-Twilio-Signature": self.validator.compute_signature(signed_url, {})}
             if not hasattr(self.transport, "get"):
-                raise self.fail(f"{url}: this transport cannot send GET")
+                raise CallError(f"{url}: this transport cannot send GET")
             return self.transport.get(signed_url, headers)
         headers = {"X-Twilio-Signature": self.validator.compute_signature(url, params)}
         return self.transport.post(url, params, headers)
@@ -130,7 +130,10 @@ class Twilio:
     def callback(self, url: str, params: dict, *, method: str = "POST") -> None:
         """A request whose answer Twilio does not execute (status callbacks,
         conference events, an action after a REST redirect): only its status counts."""
-        status, body = self.request(url, params, method=method)
+        try:
+            status, body = self.request(url, params, method=method)
+        except CallError as exc:
+            raise self.fail(str(exc)) from None
         if not 200 <= status < 300:
             raise self.fail(f"{url} answered {status}: {body[:200]}")
 

@@ -203,8 +203,11 @@ class Leg:
     def fetch(self, url: str, *, method: str = "POST", status: str | None = None,
               **extra) -> None:
         """Ask the app for a document and run it."""
-        status_code, body = self.twilio.request(url, self.params(status, **extra),
-                                                method=method)
+        try:
+            status_code, body = self.twilio.request(url, self.params(status, **extra),
+                                                    method=method)
+        except CallError as exc:
+            self.broken(str(exc))
         if status_code != 200:
             self.broken(f"{url} answered {status_code}: {body[:200]}")
         try:
@@ -341,7 +344,10 @@ class Leg:
     def _wait_document(self, url: str, method: str, allowed: set, depth: int = 0,
                        **extra) -> None:
         """A wait (or hold) document: only some verbs are allowed in it."""
-        status_code, body = self.twilio.request(url, self.params(**extra), method=method)
+        try:
+            status_code, body = self.twilio.request(url, self.params(**extra), method=method)
+        except CallError as exc:
+            self.broken(str(exc))
         if status_code != 200:
             self.broken(f"{url} answered {status_code}: {body[:200]}")
         try:
@@ -568,9 +574,13 @@ class Leg:
     def _report_end(self, status: str) -> None:
         if not self.status_callback:
             return
-        code, body = self.twilio.request(
-            self.status_callback, self.params(status, CallDuration=str(self.duration())),
-            method="POST")
+        try:
+            code, body = self.twilio.request(
+                self.status_callback, self.params(status, CallDuration=str(self.duration())),
+                method="POST")
+        except CallError as exc:
+            self.twilio.fail(str(exc))
+            return
         self.status_code = code
         if not 200 <= code < 300:
             self.twilio.fail(f"{self.status_callback} answered {code}: {body[:200]}")
