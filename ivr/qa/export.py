@@ -95,7 +95,9 @@ def export_transcript(recording: Recording, menu: Menu, prompts: PromptCatalog) 
             lines += [f"      - {_q(text)}" for text in expected]
         end = turn.get("end") or ""
         if end.startswith("transfer"):
-            lines.append("  - expect_transfer")
+            reason = end.partition(":")[2]
+            lines.append(f"  - expect_transfer: {{reason: {reason}}}" if reason
+                         else "  - expect_transfer")
             ended = True
         elif end == "hangup":
             lines.append("  - expect_hangup")

@@ -166,14 +166,16 @@ class Replay:
         if "queue" in want and want["queue"] != detail["queue"]:
             raise _Stop(f"a transfer to queue {want['queue']!r}",
                         f"a transfer to queue {detail['queue']!r}")
-        for key, value in (want.get("task") or {}).items():
-            task = detail.get("task")
-            if task is None:
-                raise _Stop(f"a transfer whose <Task> has {key}={value!r}",
-                            "a transfer with no <Task> context")
-            if str(task.get(key)) != str(self._fill(str(value))):
-                raise _Stop(f"a transfer whose <Task> has {key}={value!r}",
-                            f"<Task> {task}")
+        if "reason" in want:
+            # The reason is what the desk shows: read from the bank's hand-off.
+            if self.line.bank is None:
+                raise _Stop(f"a hand-off with reason {want['reason']!r}",
+                            "no bank to read it from (no database)")
+            handoff = self.line.bank.find_handoff_by_call(self.call.call_sid)
+            reason = handoff.reason if handoff else None
+            if reason != self._fill(str(want["reason"])):
+                raise _Stop(f"a hand-off with reason {want['reason']!r}",
+                            f"reason {reason!r}" if handoff else "no hand-off recorded")
 
     # -- the call --------------------------------------------------------------
     def _heard(self, act, action: str) -> Heard:

@@ -39,8 +39,7 @@ def _show(heard: Heard, echo, *, audio_as_text: bool = False) -> None:
 
 def _ending(heard: Heard) -> str:
     if heard.transfer:
-        task = f", context {heard.transfer['task']}" if heard.transfer.get("task") else ""
-        return f"transferred to the agents' queue {heard.transfer['queue']!r}{task}"
+        return f"transferred to the agents' queue {heard.transfer['queue']!r}"
     return "the IVR hung up"
 
 

@@ -6,7 +6,7 @@ A transcript is YAML: a name, optional `vars`, and `steps`, each one of
     press: "1411#"          keys (a string: YAML would drop a leading zero)
     silence                 say nothing: the gather times out
     hang_up                 the caller hangs up
-    expect_transfer         the call ends in a transfer (optionally {queue, task})
+    expect_transfer         the call ends in a transfer (optionally {queue, reason})
     expect_hangup           the IVR says goodbye and hangs up
     check: {…}              the bank's side (ivr/qa/checks.py)
 
@@ -167,11 +167,13 @@ def _step(raw, number: int, line: int, where: str) -> Step:
     if action == "expect_transfer":
         if value is True or value is None:
             return Step(number, line, action, {})
-        if isinstance(value, dict) and set(value) <= {"queue", "task"}:
-            if "task" in value and not isinstance(value["task"], dict):
-                raise TranscriptError(f"{where}: expect_transfer.task must be a mapping")
+        if isinstance(value, dict) and "task" in value:
+            raise TranscriptError(f"{where}: expect_transfer.task: the IVR sends no <Task> "
+                                  "(TaskRouter is not used); check the hand-off's reason "
+                                  "with {reason: …}")
+        if isinstance(value, dict) and set(value) <= {"queue", "reason"}:
             return Step(number, line, action, value)
-        raise TranscriptError(f"{where}: expect_transfer takes true or {{queue: …, task: {{…}}}}")
+        raise TranscriptError(f"{where}: expect_transfer takes true or {{queue: …, reason: …}}")
     if action == "check":
         return Step(number, line, action, _check(value, where))
     if value not in (True, None):

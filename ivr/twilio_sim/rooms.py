@@ -26,13 +26,12 @@ Conference (https://www.twilio.com/docs/voice/twiml/conference):
 from __future__ import annotations
 
 import dataclasses
-import itertools
-
-_SIDS = itertools.count(1)
+import uuid
 
 
 def new_sid(prefix: str) -> str:
-    return f"{prefix}{next(_SIDS):032x}"
+    """A Sid as Twilio makes them: two letters and 32 hex digits."""
+    return prefix + uuid.uuid4().hex
 
 
 class Queue:

@@ -1,5 +1,6 @@
 """The desk in a real headless Chromium: a call arrives while the agent watches,
-the agent takes it, pays, and reads the folio."""
+the agent takes it, talks to the caller (the softphone's leg simulated on the
+same Twilio as the caller's), pays, and reads the folio."""
 import pytest
 from sqlalchemy import select
 
@@ -7,6 +8,8 @@ from banking_core import loader
 from banking_core.models import Payment
 from ivr.simulator import FlaskTransport, SimulatedCall
 from ivr.state import MemoryCallStore
+from ivr.twilio_sim import ACCOUNT_SID, Twilio
+from telephony.call_control import TwilioCallControl
 from tests.desk.test_desk import alphanumeric_call
 from tests.browser import ARTIFACTS, served
 from tests.web.conftest import web_settings
@@ -16,15 +19,21 @@ from tests.web.conftest import web_settings
 def live_desk(tmp_path, sqlite_url):
     from ivr.app import create_app
 
-    app = create_app(web_settings(tmp_path, sqlite_url, WEB_COOKIE_SECURE="0"),
-                     call_store=MemoryCallStore())
+    settings = web_settings(tmp_path, sqlite_url, WEB_COOKIE_SECURE="0",
+                            TWILIO_ACCOUNT_SID=ACCOUNT_SID)
+    twilio = Twilio(None, base_url=settings.public_base_url,
+                    auth_token=settings.twilio_auth_token)
+    app = create_app(settings, call_store=MemoryCallStore(), call_control=TwilioCallControl(
+        ACCOUNT_SID, settings.twilio_auth_token, http_client=twilio.rest))
+    twilio.transport = FlaskTransport(app.test_client())
     loader.seed_demo(app.extensions["bank"])
     with served(app) as base:
-        yield app, base
+        yield app, base, twilio
+    assert twilio.errors == []
 
 
 def test_an_agent_takes_a_transferred_call_and_pays_it(page, live_desk):
-    app, base = live_desk
+    app, base, twilio = live_desk
     settings = app.extensions["settings"]
     page.goto(f"{base}/escritorio/")
     page.get_by_label("Usuario").fill("agente1")
@@ -34,13 +43,12 @@ def test_an_agent_takes_a_transferred_call_and_pays_it(page, live_desk):
     assert page.locator('[data-count="waiting"]').inner_text() == "0"
 
     def dial(**options):
-        call = SimulatedCall(FlaskTransport(app.test_client()),
-                             base_url=settings.public_base_url,
-                             auth_token=settings.twilio_auth_token, **options)
+        call = SimulatedCall(twilio.transport, base_url=settings.public_base_url,
+                             auth_token=settings.twilio_auth_token, twilio=twilio, **options)
         call.start()
         return call
 
-    alphanumeric_call(dial)
+    call = alphanumeric_call(dial)
     # No reload: the page polls and shows the new call by itself.
     page.locator('[data-list="waiting"] tr', has_text="Ana López").wait_for(timeout=8000)
     assert page.locator('[data-count="waiting"]').inner_text() == "1"
@@ -48,6 +56,13 @@ def test_an_agent_takes_a_transferred_call_and_pays_it(page, live_desk):
     page.get_by_role("heading", name="Quién llama").wait_for()
     assert page.locator("#cliente").inner_text() == "Ana López"
     assert page.get_by_text("Referencia con letras y números").is_visible()
+    assert page.locator("#cliente-en").inner_text() == "en la fila, esperando su teléfono"
+    handoff_id = int(page.url.rsplit("/", 1)[1])
+    agent_id = app.extensions["bank"].find_handoff_by_call(call.call_sid).agent_id
+    leg = twilio.softphone(f"agente-{agent_id}").connect(handoff=str(handoff_id))
+    assert leg.talking_to() == {call.leg}
+    # The page follows the caller by itself: now on the line with the agent.
+    page.locator("#cliente-en", has_text="en línea con usted").wait_for(timeout=8000)
     page.get_by_label("Referencia 1").fill("CAT-00123A")
     page.get_by_label("Cuenta de retiro").select_option(label="Cheques ******5671 · saldo $25,000.00")
     page.get_by_label("Importe (pesos)").fill("1234.56")
@@ -62,4 +77,6 @@ def test_an_agent_takes_a_transferred_call_and_pays_it(page, live_desk):
     page.get_by_label("Resultado").select_option("pago_realizado")
     page.get_by_role("button", name="Cerrar llamada").click()
     page.get_by_text("Llamada cerrada.").wait_for()
+    twilio.settle()
+    assert "Gracias por llamar" in call.last.text and call.leg.ended and leg.ended
     page.screenshot(path=str(ARTIFACTS / "desk-list.png"), full_page=True)

@@ -86,3 +86,10 @@ def test_spoken_digits_turn_back_into_digits():
     assert spoken_digits("1234") == "1234"
     with pytest.raises(ValueError):
         spoken_digits("cinco pesos")
+
+
+def test_a_transfer_expectation_names_the_queue_or_the_reason_never_a_task():
+    t = parse("steps:\n  - expect_transfer: {queue: ejecutivos, reason: max_attempts}\n")
+    assert t.steps[0].value == {"queue": "ejecutivos", "reason": "max_attempts"}
+    assert "the IVR sends no <Task>" in error(
+        "steps:\n  - expect_transfer: {task: {reason: max_attempts}}\n")
