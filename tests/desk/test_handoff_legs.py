@@ -348,3 +348,16 @@ def test_a_call_to_the_twiml_app_from_anything_but_an_agents_softphone_is_refuse
     assert call.leg.state == "queue"  # nobody was bridged
     with bank.unit_of_work() as uow:
         assert uow.session.scalar(select(Handoff.agent_call_sid)) is None
+
+
+def test_an_error_inside_the_wait_url_answers_hold_music_not_a_transfer(
+        dial, monkeypatch, twilio, capsys):
+    import ivr.queue
+
+    call = dial()
+    call.press("0")
+    monkeypatch.setattr(ivr.queue, "hold_music", lambda response: 1 / 0)
+    twilio.advance(30)  # Twilio loops the wait URL, which now fails inside
+    assert call.leg.state == "queue"  # still in line: no <Enqueue> inside a wait document
+    assert call.last.plays[-1].endswith("BusyStrings.mp3")
+    assert "ivr_turn_failed" in capsys.readouterr().err
