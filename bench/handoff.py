@@ -94,8 +94,8 @@ def scenario_zero(line):
     return seconds, connect_ms
 
 
-def scenario_verification(line):
-    """An unverified caller keys the NIP for the agent and comes back."""
+def keying_the_nip(line):
+    """A caller with the agent, sent to key the NIP as the desk does it."""
     call = line.call()
     call.press("0")
     agent, handoff = line.take()
@@ -107,6 +107,12 @@ def scenario_verification(line):
     line.app.extensions["call_control"].redirect(
         call.call_sid, f"{line.settings.public_base_url}/ivr/queue/verify?h={handoff.id}")
     line.twilio.settle()
+    return call, leg, before
+
+
+def scenario_verification(line):
+    """An unverified caller keys the NIP for the agent and comes back."""
+    call, leg, before = keying_the_nip(line)
     call.press("2468")
     assert leg.talking_to() == {call.leg}
     seconds = heard_seconds(call, before)
@@ -116,16 +122,7 @@ def scenario_verification(line):
 
 def scenario_agent_lost(line):
     """The agent's softphone drops while the caller keys the NIP."""
-    call = line.call()
-    call.press("0")
-    agent, handoff = line.take()
-    leg = line.phone().connect(handoff=str(handoff.id))
-    line.bank.request_caller_verification(agent, handoff.id, method="card",
-                                          identifier="4152310000000001")
-    line.bank.caller_sent_to_verify(handoff.id)
-    line.app.extensions["call_control"].redirect(
-        call.call_sid, f"{line.settings.public_base_url}/ivr/queue/verify?h={handoff.id}")
-    line.twilio.settle()
+    call, leg, _ = keying_the_nip(line)
     leg.hang_up()
     before = call.leg.prompt_seconds
     call.press("2468")

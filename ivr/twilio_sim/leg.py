@@ -203,19 +203,23 @@ class Leg:
     def fetch(self, url: str, *, method: str = "POST", status: str | None = None,
               **extra) -> None:
         """Ask the app for a document and run it."""
+        verbs = self._document(url, method, self.params(status, **extra))
+        self.document_url = url
+        self.run(verbs)
+
+    def _document(self, url: str, method: str, params: dict) -> list:
+        """The verbs of the document at `url`; anything Twilio could not follow
+        breaks the call."""
         try:
-            status_code, body = self.twilio.request(url, self.params(status, **extra),
-                                                    method=method)
+            status_code, body = self.twilio.request(url, params, method=method)
         except CallError as exc:
             self.broken(str(exc))
         if status_code != 200:
             self.broken(f"{url} answered {status_code}: {body[:200]}")
         try:
-            verbs = parse_document(body)
+            return parse_document(body)
         except CallError as exc:
             self.broken(f"{url}: {exc}")
-        self.document_url = url
-        self.run(verbs)
 
     def broken(self, problem: str):
         """Twilio cannot go on: it says its canned apology and hangs up."""
@@ -344,16 +348,7 @@ class Leg:
     def _wait_document(self, url: str, method: str, allowed: set, depth: int = 0,
                        **extra) -> None:
         """A wait (or hold) document: only some verbs are allowed in it."""
-        try:
-            status_code, body = self.twilio.request(url, self.params(**extra), method=method)
-        except CallError as exc:
-            self.broken(str(exc))
-        if status_code != 200:
-            self.broken(f"{url} answered {status_code}: {body[:200]}")
-        try:
-            verbs = parse_document(body)
-        except CallError as exc:
-            self.broken(f"{url}: {exc}")
+        verbs = self._document(url, method, self.params(**extra))
         kind = "queue" if allowed is QUEUE_WAIT_VERBS else "conference"
         for verb in verbs:
             if verb.tag not in allowed:

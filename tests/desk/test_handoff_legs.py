@@ -152,6 +152,17 @@ def test_two_agents_racing_for_one_call_one_gets_it_and_only_that_one_is_bridged
                       {"disposicion": "otro"}).status_code == 422  # but cannot act
 
 
+def keying_the_nip(dial, agent):
+    """A caller who never logged in, talking to the agent, sent to key the NIP."""
+    call = dial()
+    call.press("0")
+    handoff_id = agent.take()
+    leg = agent.connect(handoff_id)
+    agent.post(f"/escritorio/llamadas/{handoff_id}/verificar",
+               {"metodo": "card", "numero": "4152310000000001"})
+    return call, leg, handoff_id
+
+
 # ---- hanging up at every stage ------------------------------------------------------
 def test_a_caller_who_hangs_up_in_line_leaves_the_desk(dial, agent, bank):
     call = alphanumeric_call(dial)
@@ -197,12 +208,7 @@ def test_a_caller_who_hangs_up_while_talking_ends_the_agents_call(dial, agent, b
 
 
 def test_a_caller_who_hangs_up_while_keying_the_nip_frees_the_held_agent(dial, agent, bank):
-    call = dial()
-    call.press("0")
-    handoff_id = agent.take()
-    leg = agent.connect(handoff_id)
-    agent.post(f"/escritorio/llamadas/{handoff_id}/verificar",
-               {"metodo": "card", "numero": "4152310000000001"})
+    call, leg, handoff_id = keying_the_nip(dial, agent)
     assert leg.talking_to() == set()  # on hold
     call.hang_up()
     assert leg.ended and "La llamada con el cliente terminó" in leg.last.text
@@ -211,12 +217,7 @@ def test_a_caller_who_hangs_up_while_keying_the_nip_frees_the_held_agent(dial, a
 
 def test_an_agent_who_wraps_up_while_the_caller_keys_the_nip_is_said_not_404(
         dial, agent, twilio):
-    call = dial()
-    call.press("0")
-    handoff_id = agent.take()
-    leg = agent.connect(handoff_id)
-    agent.post(f"/escritorio/llamadas/{handoff_id}/verificar",
-               {"metodo": "card", "numero": "4152310000000001"})
+    call, leg, handoff_id = keying_the_nip(dial, agent)
     leg.hang_up()
     assert agent.post(f"/escritorio/llamadas/{handoff_id}/cerrar",
                       {"disposicion": "otro"}).status_code == 302
@@ -227,12 +228,7 @@ def test_an_agent_who_wraps_up_while_the_caller_keys_the_nip_is_said_not_404(
 
 def test_an_agent_whose_phone_drops_while_the_caller_keys_the_nip_hands_the_caller_back_in_line(
         dial, desk_app, twilio, agent, bank):
-    call = dial()
-    call.press("0")
-    handoff_id = agent.take()
-    leg = agent.connect(handoff_id)
-    agent.post(f"/escritorio/llamadas/{handoff_id}/verificar",
-               {"metodo": "card", "numero": "4152310000000001"})
+    call, leg, handoff_id = keying_the_nip(dial, agent)
     leg.hang_up()  # the browser crashed; the agent never wrapped up
     heard = call.press("2468")
     assert "quedó verificada" in heard.text and "siguiente ejecutivo disponible" in heard.text
