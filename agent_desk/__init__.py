@@ -5,6 +5,7 @@ from __future__ import annotations
 
 def init_app(app, *, call_control=None) -> None:
     from agent_desk import call_control as control, views
+    from agent_desk import phone  # noqa: F401 - adds the softphone's routes to views.bp
 
     app.extensions["call_control"] = call_control or control.from_settings(
         app.extensions["settings"])

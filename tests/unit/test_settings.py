@@ -70,14 +70,15 @@ def test_session_cookies_are_secure_except_on_a_developers_localhost():
 
 # ---- the desk's softphone -----------------------------------------------------
 SOFTPHONE = {"TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_API_KEY": "SK" + "2a" * 16,
-             "TWILIO_API_SECRET": "api-key-secret", "TWILIO_TWIML_APP_SID": "AP" + "3b" * 16}
+             "TWILIO_API_SECRET": "ApiKeySecret0123456789abcdefGHIJ",
+             "TWILIO_TWIML_APP_SID": "AP" + "3b" * 16}
 
 
 def test_the_softphone_is_configured_only_with_all_four_settings():
     settings = Settings.from_env(SOFTPHONE)
     assert settings.softphone_configured
     assert (settings.twilio_api_key, settings.twilio_api_secret, settings.twilio_twiml_app_sid) \
-        == ("SK" + "2a" * 16, "api-key-secret", "AP" + "3b" * 16)
+        == ("SK" + "2a" * 16, "ApiKeySecret0123456789abcdefGHIJ", "AP" + "3b" * 16)
     assert not Settings.from_env({}).softphone_configured
     # The account SID alone serves the desk's call control: no phone, and no error.
     alone = Settings.from_env({"TWILIO_ACCOUNT_SID": SOFTPHONE["TWILIO_ACCOUNT_SID"]})
