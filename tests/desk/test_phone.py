@@ -8,6 +8,7 @@ import pytest
 from agent_desk import phone
 from tests.desk.test_desk import alphanumeric_call
 from tests.unit.test_settings import SOFTPHONE
+from tests.web.conftest import Browser
 
 
 @pytest.fixture
@@ -15,17 +16,17 @@ def desk_env():
     return dict(SOFTPHONE)
 
 
-def verified_token(token: str) -> dict:
+def verified_token(token: str, settings) -> dict:
     """The token's claims, once its signature (the API key's secret), dates and
-    issuer check out; what the Voice SDK's token carries besides."""
+    issuer check out against the app's settings; what a Voice SDK token carries."""
     assert jwt.get_unverified_header(token)["cty"] == "twilio-fpa;v=1"
-    claims = jwt.decode(token, SOFTPHONE["TWILIO_API_SECRET"], algorithms=["HS256"],
-                        issuer=SOFTPHONE["TWILIO_API_KEY"])
-    assert claims["sub"] == SOFTPHONE["TWILIO_ACCOUNT_SID"]
+    claims = jwt.decode(token, settings.twilio_api_secret, algorithms=["HS256"],
+                        issuer=settings.twilio_api_key)
+    assert claims["sub"] == settings.twilio_account_sid
     assert claims["exp"] - claims["nbf"] == 600
     assert claims["grants"]["voice"] == {
         "incoming": {"allow": True},
-        "outgoing": {"application_sid": SOFTPHONE["TWILIO_TWIML_APP_SID"]}}
+        "outgoing": {"application_sid": settings.twilio_twiml_app_sid}}
     return claims
 
 
@@ -35,7 +36,7 @@ def csrf_headers(agent):
     return {"X-CSRFToken": re.search(r'data-csrf="([^"]+)"', agent.text).group(1)}
 
 
-def test_a_logged_in_agent_gets_a_voice_token_for_their_own_identity(agent, bank):
+def test_a_logged_in_agent_gets_a_voice_token_for_their_own_identity(agent, bank, desk_app):
     response = agent.client.post("/escritorio/telefono/token.json", base_url="https://localhost",
                                  headers=csrf_headers(agent))
     assert response.status_code == 200
@@ -43,7 +44,7 @@ def test_a_logged_in_agent_gets_a_voice_token_for_their_own_identity(agent, bank
     body = response.get_json()
     laura = bank.authenticate_agent("agente1", "agente-demo-1")
     assert body["identity"] == f"agente-{laura.id}" and body["ttl_seconds"] == 600
-    claims = verified_token(body["token"])
+    claims = verified_token(body["token"], desk_app.extensions["settings"])
     assert claims["grants"]["identity"] == f"agente-{laura.id}"
     with pytest.raises(jwt.InvalidSignatureError):
         jwt.decode(body["token"], "AnotherSecret0123456789abcdefGHI", algorithms=["HS256"])
@@ -59,15 +60,13 @@ def test_the_token_is_never_written_to_the_log(agent, capsys):
 
 
 def test_the_token_needs_the_csrf_header_and_a_logged_in_agent(agent, desk_app):
-    from tests.desk.conftest import Agent
-
     headers = csrf_headers(agent)
     refused = agent.client.post("/escritorio/telefono/token.json", base_url="https://localhost")
     assert refused.status_code == 400 and b"eyJ" not in refused.data  # no token in it
     forged = agent.client.post("/escritorio/telefono/token.json", base_url="https://localhost",
                                headers={"X-CSRFToken": "forged"})
     assert forged.status_code == 400
-    stranger = Agent(desk_app)
+    stranger = Browser(desk_app)
     stranger.get("/escritorio/entrar")  # a session and its CSRF token, but no log-in
     response = stranger.client.post("/escritorio/telefono/token.json",
                                     base_url="https://localhost",
@@ -131,9 +130,7 @@ def test_unconfigured_the_page_says_so_and_the_token_is_refused(agent, desk_env)
 
 
 def test_the_phone_page_needs_a_logged_in_agent(desk_app):
-    from tests.desk.conftest import Agent
-
-    stranger = Agent(desk_app)
+    stranger = Browser(desk_app)
     response = stranger.get("/escritorio/telefono")
     assert response.status_code == 302 and response.location.endswith("/escritorio/entrar")
     assert stranger.get("/escritorio/telefono/estado.json").status_code == 401
@@ -145,9 +142,7 @@ def test_the_desk_opens_the_phone_in_its_own_window(agent):
 
 
 # ---- estado.json ------------------------------------------------------------------
-def test_estado_names_the_call_this_agent_took_and_nothing_otherwise(dial, agent, desk_app):
-    from tests.desk.conftest import Agent
-
+def test_estado_names_the_call_this_agent_took_and_nothing_otherwise(dial, agent, supervisor):
     empty = {"handoff": None, "caller_at": None, "caller": None, "customer": None}
     assert agent.get("/escritorio/telefono/estado.json").get_json() == empty
     alphanumeric_call(dial)
@@ -159,9 +154,7 @@ def test_estado_names_the_call_this_agent_took_and_nothing_otherwise(dial, agent
     assert body["handoff"] == handoff_id and body["caller"] == "+523336693552"
     assert body["customer"] == "Ana López"
     assert body["caller_at"] in {None, "ivr", "queue", "agent", "verifying", "gone"}
-    other = Agent(desk_app)
-    other.log_in("supervisor", "supervisor-demo-1")
-    assert other.get("/escritorio/telefono/estado.json").get_json() == empty  # not theirs
+    assert supervisor.get("/escritorio/telefono/estado.json").get_json() == empty  # not theirs
     agent.post(f"/escritorio/llamadas/{handoff_id}/cerrar", {"disposicion": "otro"})
     assert agent.get("/escritorio/telefono/estado.json").get_json() == empty  # wrapped up
 

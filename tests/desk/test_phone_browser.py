@@ -82,7 +82,7 @@ def shot(page, name):
 
 # ---- Twilio's SDK, served by the app ---------------------------------------------
 def test_the_phone_runs_twilios_sdk_from_the_app_and_says_twilio_is_unreachable(
-        page, context, live, monkeypatch):
+        page, context, live, desk_app, monkeypatch):
     sdk = phone.STATIC / phone.VOICE_SDK
     if not sdk.is_file():
         services.unavailable("Twilio's Voice SDK", f"{sdk} (make install runs npm)",
@@ -98,7 +98,7 @@ def test_the_phone_runs_twilios_sdk_from_the_app_and_says_twilio_is_unreachable(
     assert window.evaluate("typeof Twilio.Device") == "function"
     assert token_response.status == 200
     body = token_response.json()
-    claims = verified_token(body["token"])
+    claims = verified_token(body["token"], desk_app.extensions["settings"])
     assert claims["grants"]["identity"] == body["identity"] == "agente-1"
     # Twilio's signalling never answers here: the phone says so in words.
     status = window.locator("#telefono-estado")
@@ -124,7 +124,7 @@ def voice(window, expression):
     return window.evaluate(f"window.__voiceDouble.{expression}")
 
 
-def test_an_incoming_call_is_answered_muted_and_hung_up(page, double, live):
+def test_an_incoming_call_is_answered_muted_and_hung_up(page, double, live, desk_app):
     window, token_response = open_phone(page, live)
     status = window.locator("#telefono-estado")
     expect(status).to_have_text("Conectando…")
@@ -174,7 +174,7 @@ def test_an_incoming_call_is_answered_muted_and_hung_up(page, double, live):
         voice(window, "tokenWillExpire()")
     window.wait_for_function("() => window.__voiceDouble.record.tokens.length === 1")
     assert voice(window, "record.tokens[0]") == renewed.value.json()["token"]
-    verified_token(renewed.value.json()["token"])
+    verified_token(renewed.value.json()["token"], desk_app.extensions["settings"])
     assert window.evaluate("window.__cspViolations") == []
 
 
