@@ -18,9 +18,23 @@ $(BIN)/.installed-test: $(BIN)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-install: $(BIN)/.installed
+# The desk's softphone runs Twilio's Voice JavaScript SDK, which the app serves
+# itself (never from a CDN): installed from the npm registry at the exact
+# version and integrity package-lock.json pins, copied where the desk serves it,
+# and redone only when the lock file changes. Without npm the app still runs;
+# the phone page then says the SDK is not installed.
+VOICE_SDK := agent_desk/static/vendor/twilio.min.js
+$(VOICE_SDK): package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	    npm ci --ignore-scripts --no-audit --no-fund && \
+	    mkdir -p $(@D) && cp node_modules/@twilio/voice-sdk/dist/twilio.min.js $@; \
+	else \
+	    echo "npm not found: the desk's phone will say the Twilio Voice SDK is not installed"; \
+	fi
 
-install-test: $(BIN)/.installed-test
+install: $(BIN)/.installed $(VOICE_SDK)
+
+install-test: install $(BIN)/.installed-test
 
 migrate: install
 	$(BIN)/ivr db upgrade
@@ -62,4 +76,5 @@ bench: install-test
 	$(BIN)/python bench/payments.py
 
 clean:
-	rm -rf $(VENV) instance/*.db instance/*.db-* instance/outbox *.egg-info .pytest_cache
+	rm -rf $(VENV) instance/*.db instance/*.db-* instance/outbox *.egg-info .pytest_cache \
+	    node_modules agent_desk/static/vendor

@@ -6,6 +6,6 @@ from __future__ import annotations
 
 
 def init_app(app) -> None:
-    from agent_desk import views
+    from agent_desk import phone, views  # noqa: F401 - phone adds its routes to views.bp
 
     app.register_blueprint(views.bp)

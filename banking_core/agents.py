@@ -23,8 +23,9 @@ class AgentView:
     @property
     def phone_identity(self) -> str:
         """The agent's softphone as Twilio knows it (the access token's
-        identity; a call from it arrives as From=client:<identity>)."""
-        return f"agente-{self.id}"
+        identity; a call from it arrives as From=client:<identity>). Twilio's
+        Voice SDK allows only letters, digits and underscores in an identity."""
+        return f"agente_{self.id}"
 
 
 def audit(session, now, action: str, *, agent_id=None, handoff_id=None, **detail) -> None:
@@ -75,8 +76,8 @@ def get_agent(bank, agent_id: int) -> AgentView | None:
 
 
 def agent_for_phone(bank, identity: str) -> AgentView | None:
-    """The agent behind a softphone identity ("agente-<id>"), if active."""
-    prefix, _, number = identity.partition("-")
+    """The agent behind a softphone identity ("agente_<id>"), if active."""
+    prefix, _, number = identity.partition("_")
     if prefix != "agente" or not number.isascii() or not number.isdigit() or len(number) > 9:
         return None
     return get_agent(bank, int(number))

@@ -72,7 +72,7 @@ class Line:
         return view, self.bank.take_next_handoff(view)
 
     def phone(self):
-        return self.twilio.softphone(f"agente-{self.agent.id}")
+        return self.twilio.softphone(f"agente_{self.agent.id}")
 
 
 def heard_seconds(call, since: float) -> float:

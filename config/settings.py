@@ -113,6 +113,22 @@ class Settings:
     max_queue_minutes: int = 10
     hold_music_url: str = "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"
     twilio_account_sid: str = ""
+    # The desk's softphone (agent_desk/phone.py): an API key and its secret sign
+    # the agents' access tokens; the TwiML App routes the calls their browsers place.
+    twilio_api_key: str = ""
+    twilio_api_secret: str = ""
+    twilio_twiml_app_sid: str = ""
+
+    @property
+    def softphone_configured(self) -> bool:
+        """The desk's browser phone can get access tokens from Twilio."""
+        return all(self._softphone_settings().values())
+
+    def _softphone_settings(self) -> dict[str, str]:
+        return {"TWILIO_ACCOUNT_SID": self.twilio_account_sid,
+                "TWILIO_API_KEY": self.twilio_api_key,
+                "TWILIO_API_SECRET": self.twilio_api_secret,
+                "TWILIO_TWIML_APP_SID": self.twilio_twiml_app_sid}
     web_cookie_secure: bool = True
 
     @property
@@ -183,6 +199,9 @@ class Settings:
             max_queue_minutes=_read(env, "MAX_QUEUE_MINUTES", _integer, cls.max_queue_minutes),
             hold_music_url=_read(env, "HOLD_MUSIC_URL", _text, cls.hold_music_url),
             twilio_account_sid=_read(env, "TWILIO_ACCOUNT_SID", _text, ""),
+            twilio_api_key=_read(env, "TWILIO_API_KEY", _text, ""),
+            twilio_api_secret=_read(env, "TWILIO_API_SECRET", _text, ""),
+            twilio_twiml_app_sid=_read(env, "TWILIO_TWIML_APP_SID", _text, ""),
             web_session_idle_minutes=_read(env, "WEB_SESSION_IDLE_MINUTES", _integer,
                                            cls.web_session_idle_minutes),
             # Session cookies go over HTTPS only, except on a developer's
@@ -222,6 +241,18 @@ class Settings:
         if self.twilio_account_sid and not re.fullmatch(r"AC[0-9a-f]{32}",
                                                         self.twilio_account_sid):
             raise ConfigError("TWILIO_ACCOUNT_SID: must look like AC followed by 32 hex digits")
+        if self.twilio_api_key and not re.fullmatch(r"SK[0-9a-f]{32}", self.twilio_api_key):
+            raise ConfigError("TWILIO_API_KEY: must look like SK followed by 32 hex digits")
+        if self.twilio_twiml_app_sid and not re.fullmatch(r"AP[0-9a-f]{32}",
+                                                          self.twilio_twiml_app_sid):
+            raise ConfigError("TWILIO_TWIML_APP_SID: must look like AP followed by 32 hex digits")
+        # The account SID alone has a use of its own (the desk's call control);
+        # any of the phone's own three asks for all four, or the phone half-works.
+        softphone = self._softphone_settings()
+        missing = [name for name, value in softphone.items() if not value]
+        if missing and any(softphone[name] for name in list(softphone)[1:]):
+            raise ConfigError(f"{', '.join(missing)}: missing; the desk's phone needs "
+                              f"{', '.join(softphone)} together")
         if not 1 <= self.web_session_idle_minutes <= 60:
             raise ConfigError("WEB_SESSION_IDLE_MINUTES: must be between 1 and 60")
         if self.is_production and not self.web_cookie_secure:

@@ -1,9 +1,9 @@
 """The agent's leg: the desk's softphone calling in through the TwiML App.
 
 The agent takes a call on the desk; the softphone (Twilio's Voice JavaScript
-SDK, identity `agente-<id>`) then connects with the hand-off's id as a custom
+SDK, identity `agente_<id>`) then connects with the hand-off's id as a custom
 parameter. Twilio posts that to the TwiML App's voice URL, here, signed like
-every webhook, with From=client:agente-<id> (Twilio sets it from the access
+every webhook, with From=client:agente_<id> (Twilio sets it from the access
 token: the browser cannot choose it). If the agent holds that hand-off, the
 caller is dequeued by CallSid into the hand-off's conference and the agent
 joins the same conference: the agent talks to exactly the call the desk shows.
@@ -35,8 +35,9 @@ def agent_voice():
     ivr, sid = runtime(), call_sid()
     settings = ivr.settings
     caller_id = request.form.get("From", "")
-    app_sid = getattr(settings, "twilio_twiml_app_sid", "")  # TODO(merge phone): attribute
-    if app_sid and request.form.get("ApplicationSid") != app_sid:
+    # Only our TwiML App's calls: without one configured, no softphone may join.
+    app_sid = settings.twilio_twiml_app_sid
+    if not app_sid or request.form.get("ApplicationSid") != app_sid:
         log.warning("agent_leg_refused", call=sid, why="not our TwiML App")
         return _hang_up_with("agent_not_allowed")
     agent = ivr.bank.agent_for_phone(caller_id.removeprefix("client:")) \

@@ -13,8 +13,10 @@ def service_urls(base_url: str) -> dict[str, str]:
         "Conexión Personal (web, clave de acceso 10000001, contraseña 1357)":
             f"{base_url}/conexion/",
         "Escritorio de ejecutivos (agente1 / agente-demo-1)": f"{base_url}/escritorio/",
+        "Teléfono del escritorio (Twilio Voice SDK)": f"{base_url}/escritorio/telefono",
         "Línea Directa IVR (Twilio voice webhook, POST)": f"{base_url}/ivr/voice",
         "Twilio status callback (POST)": f"{base_url}/ivr/status",
+        "Twilio TwiML App voice URL (agents' phones, POST)": f"{base_url}/ivr/agent/voice",
         "Estado del servicio (health check)": f"{base_url}/healthz",
     }
 

@@ -54,7 +54,7 @@ class Heard:
 
     @property
     def dialed(self) -> str | None:
-        """What a <Dial> connects to, e.g. "client:agente-1"."""
+        """What a <Dial> connects to, e.g. "client:agente_1"."""
         if not self.transfer or self.transfer["verb"] != "Dial":
             return None
         return f"{self.transfer.get('target', 'number').lower()}:{self.transfer['queue']}"

@@ -11,10 +11,15 @@ from banking_core import loader
 from ivr.simulator import FlaskTransport, SimulatedCall
 from ivr.state import MemoryCallStore
 from ivr.twilio_sim import ACCOUNT_SID, Twilio
-from telephony.call_control import TwilioCallControl
+from telephony import call_control
 from tests.web.conftest import Browser, web_settings
 
 TWIML_APP_SID = "AP" + "1" * 32
+# The desk's Twilio settings: the account the simulated Twilio is, and a
+# softphone set-up (API key, secret, TwiML App) for it.
+TWILIO_ENV = {"TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_API_KEY": "SK" + "2a" * 16,
+              "TWILIO_API_SECRET": "ApiKeySecret0123456789abcdefGHIJ",
+              "TWILIO_TWIML_APP_SID": TWIML_APP_SID}
 QA_BANK = Path(__file__).resolve().parents[1] / "transcripts" / "bank" / "qa_bank.yaml"
 
 
@@ -30,23 +35,23 @@ def desk_env():
 
 @pytest.fixture
 def desk_settings(tmp_path, database_url, desk_env):
-    return web_settings(tmp_path, database_url, TWILIO_ACCOUNT_SID=ACCOUNT_SID, **desk_env)
+    return web_settings(tmp_path, database_url, **{**TWILIO_ENV, **desk_env})
 
 
 @pytest.fixture
 def twilio(desk_settings):
     """The simulated Twilio account; its transport is the app, once built."""
     return Twilio(None, base_url=desk_settings.public_base_url,
-                  auth_token=desk_settings.twilio_auth_token, account_sid=ACCOUNT_SID,
-                  twiml_app_sid=TWIML_APP_SID)
+                  auth_token=desk_settings.twilio_auth_token,
+                  account_sid=desk_settings.twilio_account_sid or ACCOUNT_SID,
+                  twiml_app_sid=desk_settings.twilio_twiml_app_sid or TWIML_APP_SID)
 
 
 @pytest.fixture
 def desk_app(desk_settings, twilio):
     from ivr.app import create_app
 
-    calls = TwilioCallControl(ACCOUNT_SID, desk_settings.twilio_auth_token,
-                              http_client=twilio.rest)
+    calls = call_control.from_settings(desk_settings, http_client=twilio.rest)
     app = create_app(desk_settings, call_store=MemoryCallStore(), call_control=calls)
     twilio.transport = FlaskTransport(app.test_client())
     loader.seed_demo(app.extensions["bank"])
@@ -76,7 +81,7 @@ def dial(desk_app, twilio):
 
 class Agent(Browser):
     """An agent at the desk (over the Flask test client) with the desk's
-    softphone (a simulated Voice SDK Device, registered as agente-<id>).
+    softphone (a simulated Voice SDK Device, registered as agente_<id>).
     Whatever the desk asks of Twilio's REST API happens after each request,
     as it would."""
 
@@ -85,7 +90,7 @@ class Agent(Browser):
         self.twilio, self.username, self.password = twilio, username, password
         agent = app.extensions["bank"]
         self.id = next(a.id for a in _agents(agent) if a.username == username)
-        self.phone = twilio.softphone(f"agente-{self.id}")
+        self.phone = twilio.softphone(f"agente_{self.id}")
 
     def get(self, path, **kw):
         response = super().get(path, **kw)

@@ -10,6 +10,7 @@ from ivr.simulator import FlaskTransport, SimulatedCall
 from ivr.state import MemoryCallStore
 from ivr.twilio_sim import ACCOUNT_SID, Twilio
 from telephony.call_control import TwilioCallControl
+from tests.desk.conftest import TWILIO_ENV
 from tests.desk.test_desk import alphanumeric_call
 from tests.browser import ARTIFACTS, served
 from tests.web.conftest import web_settings
@@ -19,10 +20,10 @@ from tests.web.conftest import web_settings
 def live_desk(tmp_path, sqlite_url):
     from ivr.app import create_app
 
-    settings = web_settings(tmp_path, sqlite_url, WEB_COOKIE_SECURE="0",
-                            TWILIO_ACCOUNT_SID=ACCOUNT_SID)
+    settings = web_settings(tmp_path, sqlite_url, WEB_COOKIE_SECURE="0", **TWILIO_ENV)
     twilio = Twilio(None, base_url=settings.public_base_url,
-                    auth_token=settings.twilio_auth_token)
+                    auth_token=settings.twilio_auth_token,
+                    twiml_app_sid=settings.twilio_twiml_app_sid)
     app = create_app(settings, call_store=MemoryCallStore(), call_control=TwilioCallControl(
         ACCOUNT_SID, settings.twilio_auth_token, http_client=twilio.rest))
     twilio.transport = FlaskTransport(app.test_client())
@@ -59,7 +60,7 @@ def test_an_agent_takes_a_transferred_call_and_pays_it(page, live_desk):
     assert page.locator("#cliente-en").inner_text() == "en la fila, esperando su teléfono"
     handoff_id = int(page.url.rsplit("/", 1)[1])
     agent_id = app.extensions["bank"].find_handoff_by_call(call.call_sid).agent_id
-    leg = twilio.softphone(f"agente-{agent_id}").connect(handoff=str(handoff_id))
+    leg = twilio.softphone(f"agente_{agent_id}").connect(handoff=str(handoff_id))
     assert leg.talking_to() == {call.leg}
     # The page follows the caller by itself: now on the line with the agent.
     page.locator("#cliente-en", has_text="en línea con usted").wait_for(timeout=8000)

@@ -335,9 +335,9 @@ def test_a_call_to_the_twiml_app_from_anything_but_an_agents_softphone_is_refuse
         dial, agent, twilio, bank):
     call = alphanumeric_call(dial)
     handoff_id = agent.take()
-    stranger = twilio.softphone("agente-999").connect(handoff=str(handoff_id))
+    stranger = twilio.softphone("agente_999").connect(handoff=str(handoff_id))
     assert "no está autorizado" in stranger.last.text and stranger.ended
-    spoofed = twilio.softphone(f"agente-{agent.id}")
+    spoofed = twilio.softphone(f"agente_{agent.id}")
     twilio.twiml_app_sid = "AP" + "9" * 32  # another account's app pointed at our URL
     wrong_app = spoofed.connect(handoff=str(handoff_id))
     assert "no está autorizado" in wrong_app.last.text

@@ -91,3 +91,41 @@ def test_production_needs_its_https_public_base_url():
 def test_taskrouter_mode_is_refused_by_name_not_ignored():
     with pytest.raises(ConfigError, match="TASKROUTER_WORKFLOW_SID"):
         Settings.from_env({"TASKROUTER_WORKFLOW_SID": "WW" + "a" * 32})
+
+
+# ---- the desk's softphone -----------------------------------------------------
+SOFTPHONE = {"TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_API_KEY": "SK" + "2a" * 16,
+             "TWILIO_API_SECRET": "ApiKeySecret0123456789abcdefGHIJ",
+             "TWILIO_TWIML_APP_SID": "AP" + "3b" * 16}
+
+
+def test_the_softphone_is_configured_only_with_all_four_settings():
+    settings = Settings.from_env(SOFTPHONE)
+    assert settings.softphone_configured
+    assert (settings.twilio_api_key, settings.twilio_api_secret, settings.twilio_twiml_app_sid) \
+        == ("SK" + "2a" * 16, "ApiKeySecret0123456789abcdefGHIJ", "AP" + "3b" * 16)
+    assert not Settings.from_env({}).softphone_configured
+    # The account SID alone serves the desk's call control: no phone, and no error.
+    alone = Settings.from_env({"TWILIO_ACCOUNT_SID": SOFTPHONE["TWILIO_ACCOUNT_SID"]})
+    assert not alone.softphone_configured
+
+
+@pytest.mark.parametrize("left_out", [
+    ("TWILIO_API_SECRET",), ("TWILIO_ACCOUNT_SID",), ("TWILIO_API_KEY", "TWILIO_TWIML_APP_SID"),
+    ("TWILIO_ACCOUNT_SID", "TWILIO_API_KEY", "TWILIO_API_SECRET"),
+])
+def test_a_half_configured_softphone_names_the_missing_settings(left_out):
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env({k: v for k, v in SOFTPHONE.items() if k not in left_out})
+    named, _, explanation = str(refused.value).partition(": ")
+    assert named.split(", ") == list(left_out)
+    assert "together" in explanation
+
+
+@pytest.mark.parametrize("name, value", [
+    ("TWILIO_API_KEY", "SK" + "g" * 32), ("TWILIO_API_KEY", "AC" + "2" * 32),
+    ("TWILIO_TWIML_APP_SID", "AP123"), ("TWILIO_TWIML_APP_SID", "SK" + "3" * 32),
+])
+def test_a_malformed_softphone_sid_names_its_variable(name, value):
+    with pytest.raises(ConfigError, match=f"^{name}: must look like"):
+        Settings.from_env(dict(SOFTPHONE, **{name: value}))

@@ -160,22 +160,22 @@ def test_dial_queue_takes_the_front_of_the_line_whoever_the_agent_meant():
 
 
 def test_dialing_a_client_nobody_registered_is_no_answer_and_the_next_verb_runs():
-    twilio, app = account({"/ivr/voice": "<Dial><Client>agente-1</Client></Dial>"
+    twilio, app = account({"/ivr/voice": "<Dial><Client>agente_1</Client></Dial>"
                                          "<Say>Nadie contestó.</Say>",
                            "/ivr/status": lambda p: None})
     leg = call(twilio)
     assert "Nadie contestó." in leg.last.text and leg.ended
-    twilio, app = account({"/ivr/voice": "<Dial><Client>agente-1</Client></Dial>",
+    twilio, app = account({"/ivr/voice": "<Dial><Client>agente_1</Client></Dial>",
                            "/ivr/status": lambda p: None})
     assert call(twilio).ended  # nothing after the Dial: Twilio hangs up
 
 
 def test_a_registered_client_rings_and_answering_bridges_the_two():
     twilio, app = account({
-        "/ivr/voice": '<Dial action="/ivr/after" timeout="10"><Client>agente-1</Client></Dial>',
+        "/ivr/voice": '<Dial action="/ivr/after" timeout="10"><Client>agente_1</Client></Dial>',
         "/ivr/after": lambda p: f"<Say>{p['DialCallStatus']}</Say><Hangup/>",
         "/ivr/status": lambda p: None})
-    phone = twilio.softphone("agente-1")
+    phone = twilio.softphone("agente_1")
     leg = call(twilio)
     assert leg.state == "dialing" and phone.ringing == [leg]
     answered = phone.answer()
@@ -297,9 +297,9 @@ def test_the_rest_api_holds_a_participant_with_music_and_ends_a_conference():
 def test_a_softphone_reaches_the_twiml_app_with_its_identity_and_custom_parameters():
     twilio, app = account({"/ivr/agent/voice": "<Say>Hola.</Say><Hangup/>"},
                           twiml_app_sid="AP" + "2" * 32)
-    leg = twilio.softphone("agente-7").connect(handoff="12")
+    leg = twilio.softphone("agente_7").connect(handoff="12")
     assert leg.ended and leg.last.text == "Hola."
     _, path, params = app.seen[0]
-    assert path == "/ivr/agent/voice" and params["From"] == "client:agente-7"
+    assert path == "/ivr/agent/voice" and params["From"] == "client:agente_7"
     assert params["ApplicationSid"] == "AP" + "2" * 32 and params["handoff"] == "12"
     assert json.dumps(params)  # a flat form, as Twilio posts it
