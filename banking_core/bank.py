@@ -105,8 +105,11 @@ class Bank:
         return agent_calls.verify_caller(self, handoff_id, nip)
 
     # ... the agent's leg and the hand-off's conference
-    def agent_leg_arrived(self, agent, handoff_id: int, agent_call_sid: str):
-        return handoffs.agent_leg_arrived(self, agent, handoff_id, agent_call_sid)
+    def agent_may_join(self, agent, handoff_id: int):
+        return handoffs.agent_may_join(self, agent, handoff_id)
+
+    def agent_leg_joined(self, agent, handoff_id: int, agent_call_sid: str) -> None:
+        handoffs.agent_leg_joined(self, agent, handoff_id, agent_call_sid)
 
     def conference_event(self, handoff_id: int, **event):
         return handoffs.conference_event(self, handoff_id, **event)

@@ -255,8 +255,7 @@ def caller_back_in_line(bank, handoff_id: int) -> None:
 
 
 # ---- the agent's leg and the conference ------------------------------------
-def agent_leg_arrived(bank, agent: AgentView, handoff_id: int,
-                      agent_call_sid: str) -> HandoffView:
+def agent_may_join(bank, agent: AgentView, handoff_id: int) -> HandoffView:
     """The agent's softphone reached the TwiML App for this hand-off. Only the
     agent who took the call may be bridged to it (Twilio vouches for the
     softphone's identity), and only while the caller is still there."""
@@ -266,11 +265,19 @@ def agent_leg_arrived(bank, agent: AgentView, handoff_id: int,
             raise errors.HandoffUnavailable("this call is not yours to join")
         if row.caller_at == "gone":
             raise errors.CallerGone("the caller hung up")
-        row.agent_call_sid = agent_call_sid
+        return view(uow.session, row)
+
+
+def agent_leg_joined(bank, agent: AgentView, handoff_id: int, agent_call_sid: str) -> None:
+    """The agent's leg goes into the hand-off's conference (its caller is
+    there, or on the way): kept, to hold it while the caller keys a NIP."""
+    with bank.unit_of_work() as uow:
+        uow.session.execute(update(Handoff).where(Handoff.id == handoff_id,
+                                                  Handoff.agent_id == agent.id)
+                            .values(agent_call_sid=agent_call_sid))
         audit(uow.session, bank.clock(), "agent_connected", agent_id=agent.id,
               handoff_id=handoff_id)
         uow.commit()
-        return view(uow.session, row)
 
 
 def conference_event(bank, handoff_id: int, *, conference_sid: str, event: str,

@@ -46,15 +46,15 @@ def agent_voice():
         log.warning("agent_leg_refused", call=sid, why="not an agent's softphone")
         return _hang_up_with("agent_not_allowed")
     handoff_id = request.form.get("handoff", "")
-    current = ivr.bank.current_handoff(agent)
-    if handoff_id.isascii() and handoff_id.isdigit():
+    if handoff_id.isascii() and handoff_id.isdigit() and len(handoff_id) < 10:
         wanted = int(handoff_id)
     else:  # a softphone that names no call means the call the agent holds now
+        current = ivr.bank.current_handoff(agent)
         wanted = current.id if current else None
     if wanted is None:
         return _hang_up_with("agent_no_call")
     try:
-        handoff = ivr.bank.agent_leg_arrived(agent, wanted, sid)
+        handoff = ivr.bank.agent_may_join(agent, wanted)
     except errors.HandoffUnavailable:
         return _hang_up_with("agent_no_call")
     except errors.CallerGone:
@@ -71,6 +71,7 @@ def agent_voice():
         except CallControlUnavailable as exc:
             log.error("caller_not_dequeued", handoff=handoff.id, error=str(exc))
             return _hang_up_with("agent_connect_failed")
+    ivr.bank.agent_leg_joined(agent, handoff.id, sid)
     log.info("agent_leg_connected", handoff=handoff.id, agent=agent.id, caller_at=handoff.caller_at)
     response = VoiceResponse()
     dial = Dial(action=url(f"/ivr/agent/ended?h={handoff.id}"), method="POST")

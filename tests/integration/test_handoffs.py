@@ -176,12 +176,13 @@ def test_only_the_agent_who_took_the_call_may_bridge_to_it(demo):
     agent, other = agents(demo)
     demo.take_next_handoff(agent)
     with pytest.raises(errors.HandoffUnavailable):
-        demo.agent_leg_arrived(other, handoff.id, "CA" + "c" * 32)
-    arrived = demo.agent_leg_arrived(agent, handoff.id, "CA" + "d" * 32)
-    assert arrived.agent_call_sid == "CA" + "d" * 32 and arrived.queue_sid == QUEUE
+        demo.agent_may_join(other, handoff.id)
+    assert demo.agent_may_join(agent, handoff.id).queue_sid == QUEUE
+    demo.agent_leg_joined(agent, handoff.id, "CA" + "d" * 32)
+    assert status_of(demo, handoff).agent_call_sid == "CA" + "d" * 32
     demo.caller_gone(handoff.call_sid)
     with pytest.raises(errors.CallerGone):
-        demo.agent_leg_arrived(agent, handoff.id, "CA" + "d" * 32)
+        demo.agent_may_join(agent, handoff.id)
     assert status_of(demo, handoff).status == "taken"  # the agent wraps it up
     assert demo.agent_audit(handoff_id=handoff.id)[0]["action"] == "caller_hung_up"
 
