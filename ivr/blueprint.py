@@ -14,7 +14,8 @@ from werkzeug.exceptions import HTTPException
 
 from ivr import twiml
 from ivr.runtime import caller, public_url, runtime, say
-from ivr.transfer import Transfer, transfer_twiml
+from banking_core.handoffs import HandoffRequest
+from ivr.transfer import transfer_twiml
 
 bp = Blueprint("ivr", __name__, url_prefix="/ivr")
 log = structlog.get_logger("ivr")
@@ -61,8 +62,8 @@ def technical_problem(exc):
         return ("", 500)
     else:
         text = runtime().interpreter.prompts.render("technical_problem", {})
-        xml, _ = transfer_twiml(Transfer(call_sid=request.form.get("CallSid", ""),
-                                         reason="technical_problem", caller=caller()),
+        xml, _ = transfer_twiml(HandoffRequest(call_sid=request.form.get("CallSid", ""),
+                                               reason="technical_problem", caller=caller()),
                                 says=(text,))
         return twiml.twiml_response(xml)
     return twiml.twiml_response(str(response))

@@ -22,7 +22,7 @@ from banking_core import errors
 from banking_core.handoffs import HandoffRequest
 from ivr import twiml
 from ivr.runtime import call_sid, caller, runtime, say, url
-from ivr.transfer import enqueue, offer_callback
+from ivr.transfer import enqueue, handoff_request, offer_callback
 from ivr.blueprint import bp
 
 log = structlog.get_logger("ivr")
@@ -105,12 +105,9 @@ def queue_callback():
         if wants and number is not None:
             if ivr.bank.find_handoff_by_call(sid) is None:  # closed hours: none yet
                 state = ivr.store.load(sid)
-                principal = (state.principal if state else None) or {}
-                ivr.bank.open_handoff(HandoffRequest(
-                    call_sid=sid, reason="callback", caller=number,
-                    customer_id=principal.get("customer_id"),
-                    login_method=principal.get("method"),
-                    account_ids=tuple(principal.get("account_ids", ()))))
+                ivr.bank.open_handoff(
+                    handoff_request(state, "callback") if state is not None
+                    else HandoffRequest(call_sid=sid, reason="callback", caller=number))
             ivr.bank.caller_gone(sid, callback=True)
             say(response, "callback_registered", {"last4": number[-4:]})
             log.info("callback_requested", call=sid)

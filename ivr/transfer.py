@@ -13,8 +13,6 @@ The hand-off is "waiting" for the desk only once Twilio has run the <Enqueue>
 """
 from __future__ import annotations
 
-import dataclasses
-
 import structlog
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
@@ -26,21 +24,15 @@ log = structlog.get_logger("ivr")
 DAY_NAMES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
 
 
-@dataclasses.dataclass(frozen=True)
-class Transfer:
-    """Who is being transferred and why, with what the agent should see."""
-
-    call_sid: str
-    reason: str
-    caller: str | None = None
-    principal: dict | None = None
-    keyed: dict = dataclasses.field(default_factory=dict)
-
-    @classmethod
-    def of_call(cls, state, reason: str) -> "Transfer":
-        return cls(call_sid=state.call_sid, reason=reason, caller=state.caller,
-                   principal=state.principal,
-                   keyed={k: state.vars.get(k) for k in KEYED_FIELDS})
+def handoff_request(state, reason: str) -> HandoffRequest:
+    """The hand-off of a call whose state we have: who logged in and how, and
+    what was keyed (only the fields the agent may see)."""
+    principal = state.principal or {}
+    return HandoffRequest(
+        call_sid=state.call_sid, reason=reason, caller=state.caller,
+        customer_id=principal.get("customer_id"), login_method=principal.get("method"),
+        account_ids=tuple(principal.get("account_ids", ())),
+        keyed={k: state.vars.get(k) for k in KEYED_FIELDS})
 
 
 def say_hours(hours: Hours) -> str:
@@ -60,7 +52,7 @@ def agents_on_shift() -> bool:
     return ivr.agent_hours.open_at(bank.clock().astimezone(bank.policy.timezone))
 
 
-def transfer_twiml(transfer: Transfer, says=()) -> tuple[str, str]:
+def transfer_twiml(transfer: HandoffRequest, says=()) -> tuple[str, str]:
     """The TwiML that sends the call to the agents after saying `says`, and how
     the IVR's part of the call ended ("transfer:<reason>" or "closed:<reason>")."""
     ivr = runtime()
@@ -73,19 +65,15 @@ def transfer_twiml(transfer: Transfer, says=()) -> tuple[str, str]:
         log.info("call_not_transferred", call=transfer.call_sid, reason=transfer.reason,
                  why="outside agent hours")
         return str(response), f"closed:{transfer.reason}"
-    principal = transfer.principal or {}
     try:
-        ivr.bank.open_handoff(HandoffRequest(
-            call_sid=transfer.call_sid, reason=transfer.reason, caller=transfer.caller,
-            customer_id=principal.get("customer_id"), login_method=principal.get("method"),
-            account_ids=tuple(principal.get("account_ids", ())), keyed=transfer.keyed))
+        ivr.bank.open_handoff(transfer)
     except Exception as exc:  # noqa: BLE001 - the caller still reaches an agent
         # The database may be why we are transferring at all. The wait URL
         # records the call (as a technical problem) once the database answers.
         log.error("handoff_not_recorded", call=transfer.call_sid, error=type(exc).__name__)
     enqueue(response)
     log.info("call_transferred", call=transfer.call_sid, reason=transfer.reason,
-             authenticated=bool(principal))
+             authenticated=transfer.customer_id is not None)
     return str(response), f"transfer:{transfer.reason}"
 
 

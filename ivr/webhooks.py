@@ -33,7 +33,7 @@ from ivr.prompts import load_prompts
 from ivr.blueprint import bp
 from ivr.runtime import IvrRuntime, call_sid, caller, runtime
 from ivr.state import CallState, Sealer, store_from_settings
-from ivr.transfer import Transfer, transfer_twiml
+from ivr.transfer import handoff_request, transfer_twiml
 from telephony import call_control as telephony
 
 log = structlog.get_logger("ivr")
@@ -88,7 +88,7 @@ def _answer(state: CallState, reply, key: str) -> str:
     state.turn += 1
     base = ivr.settings.public_base_url
     if reply.transfer:
-        xml, state.ended = transfer_twiml(Transfer.of_call(state, reply.transfer), reply.says)
+        xml, state.ended = transfer_twiml(handoff_request(state, reply.transfer), reply.says)
     else:
         xml = twiml.render(
             reply, action_url=f"{base}/ivr/step?t={state.turn}",

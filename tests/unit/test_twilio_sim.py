@@ -201,6 +201,15 @@ CONFERENCE_APP = {
 }
 
 
+def caller_and_agent_in_a_conference():
+    twilio, app = account(CONFERENCE_APP)
+    caller = twilio.incoming_call(caller="+523336693552")
+    caller.start(f"{BASE}/ivr/caller")
+    agent = twilio.incoming_call(caller="+525599999999")
+    agent.start(f"{BASE}/ivr/agent")
+    return twilio, app, caller, agent
+
+
 def test_a_conference_starts_with_its_moderator_and_ends_when_the_moderator_leaves():
     twilio, app = account(CONFERENCE_APP)
     caller = twilio.incoming_call(caller="+523336693552")
@@ -219,11 +228,7 @@ def test_a_conference_starts_with_its_moderator_and_ends_when_the_moderator_leav
 
 
 def test_a_rest_redirect_out_of_a_conference_requests_the_dial_action_and_ignores_it():
-    twilio, app = account(CONFERENCE_APP)
-    caller = twilio.incoming_call(caller="+523336693552")
-    caller.start(f"{BASE}/ivr/caller")
-    agent = twilio.incoming_call(caller="+525599999999")
-    agent.start(f"{BASE}/ivr/agent")
+    twilio, app, caller, agent = caller_and_agent_in_a_conference()
     app.routes["/ivr/elsewhere"] = "<Say>Aquí.</Say><Hangup/>"
     heard = caller.redirected(f"{BASE}/ivr/elsewhere")
     assert heard.text == "Aquí."  # not "completed.": the action's answer is not run
@@ -269,11 +274,7 @@ def test_the_rest_api_refuses_unknown_and_finished_calls_and_wrong_credentials()
 
 
 def test_the_rest_api_holds_a_participant_with_music_and_ends_a_conference():
-    twilio, app = account(CONFERENCE_APP)
-    caller = twilio.incoming_call(caller="+523336693552")
-    caller.start(f"{BASE}/ivr/caller")
-    agent = twilio.incoming_call(caller="+525599999999")
-    agent.start(f"{BASE}/ivr/agent")
+    twilio, app, caller, agent = caller_and_agent_in_a_conference()
     room = caller.dialing["conference"]
     api = rest_client(twilio)
     api.conferences(room.sid).participants(agent.sid).update(
