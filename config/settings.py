@@ -6,6 +6,7 @@ import os
 import re
 from pathlib import Path
 from typing import Callable, Mapping
+from urllib.parse import urlsplit
 
 from config.hours import parse_hours
 
@@ -62,8 +63,6 @@ def _check_public_base_url(url: str, *, production: bool) -> None:
     """Twilio signs each webhook over the URL it requested; we check it against
     this base, so a base without a scheme or with a query would refuse every
     webhook with 403."""
-    from urllib.parse import urlsplit
-
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ConfigError(f"PUBLIC_BASE_URL: must be an absolute http(s) URL such as "

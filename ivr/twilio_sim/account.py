@@ -24,7 +24,9 @@ from twilio.request_validator import RequestValidator
 
 from ivr.twilio_sim.heard import CallError
 from ivr.twilio_sim.leg import Leg
+from ivr.twilio_sim.rest import FakeRestApi
 from ivr.twilio_sim.rooms import Conference, Queue, new_sid
+from ivr.twilio_sim.softphone import Softphone
 
 ACCOUNT_SID = "AC" + "0" * 32
 MAX_SETTLE_STEPS = 200  # a REST loop (redirect → redirect → …) is a bug, said loudly
@@ -50,12 +52,10 @@ class Twilio:
         self.conferences: dict[str, Conference] = {}  # in progress (or starting), by name
         self.ended_conferences: dict[str, Conference] = {}  # by Sid
         self.legs: dict[str, Leg] = {}
-        self.softphones: dict = {}  # identity → Softphone
+        self.softphones: dict[str, Softphone] = {}
         self.pending: collections.deque = collections.deque()
         self.errors: list[str] = []
         self.requests: list[tuple[str, str, dict]] = []  # every webhook, in order
-        from ivr.twilio_sim.rest import FakeRestApi
-
         self.rest = FakeRestApi(self)
 
     # -- calls ---------------------------------------------------------------------
@@ -69,8 +69,6 @@ class Twilio:
 
     def softphone(self, identity: str):
         """A desk's Voice SDK Device, registered with this identity."""
-        from ivr.twilio_sim.softphone import Softphone
-
         phone = self.softphones.get(identity)
         if phone is None:
             phone = self.softphones[identity] = Softphone(self, identity)

@@ -28,6 +28,8 @@ from __future__ import annotations
 import dataclasses
 import uuid
 
+from ivr.twilio_sim.heard import resolve
+
 
 def new_sid(prefix: str) -> str:
     """A Sid as Twilio makes them: two letters and 32 hex digits."""
@@ -74,8 +76,6 @@ class Conference:
         return self.status == "in-progress"
 
     def join(self, leg, noun: dict, document_url: str) -> Participant:
-        from ivr.twilio_sim.heard import resolve
-
         def flag(name: str, default: bool) -> bool:
             return str(noun.get(name, str(default))).lower() == "true"
 

@@ -8,6 +8,7 @@ rings it, and it may answer or reject."""
 from __future__ import annotations
 
 from ivr.twilio_sim.heard import CallError
+from ivr.twilio_sim.leg import Leg
 from ivr.twilio_sim.rooms import new_sid
 
 
@@ -26,8 +27,6 @@ class Softphone:
 
     def connect(self, **params):
         """`device.connect({params})`: a call to the TwiML App."""
-        from ivr.twilio_sim.leg import Leg
-
         caller_id = f"client:{self.identity}"
         leg = Leg(self.twilio, sid=new_sid("CA"), from_=caller_id, to=params.pop("To", ""),
                   direction="inbound",
@@ -59,8 +58,6 @@ class Softphone:
 
     def answer(self):
         """Accept the oldest ringing call: the two legs are bridged."""
-        from ivr.twilio_sim.leg import Leg
-
         if not self.ringing:
             raise CallError(f"nothing rings on {self.identity}")
         dialer = self.ringing.pop(0)

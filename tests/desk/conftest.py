@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from sqlalchemy import select
+
 from banking_core import loader
+from banking_core.models import Agent as AgentRow
 from ivr.simulator import FlaskTransport, SimulatedCall
 from ivr.state import MemoryCallStore
 from ivr.twilio_sim import ACCOUNT_SID, Twilio
@@ -124,9 +127,6 @@ class Agent(Browser):
 
 
 def _agents(bank):
-    from sqlalchemy import select
-
-    from banking_core.models import Agent as AgentRow
     with bank.unit_of_work() as uow:
         return uow.session.scalars(select(AgentRow)).all()
 

@@ -4,50 +4,31 @@ same Twilio as the caller's), pays, and reads the folio."""
 import pytest
 from sqlalchemy import select
 
-from banking_core import loader
 from banking_core.models import Payment
-from ivr.simulator import FlaskTransport, SimulatedCall
-from ivr.state import MemoryCallStore
-from ivr.twilio_sim import ACCOUNT_SID, Twilio
-from telephony.call_control import TwilioCallControl
-from tests.desk.conftest import TWILIO_ENV
-from tests.desk.test_desk import alphanumeric_call
 from tests.browser import ARTIFACTS, served
-from tests.web.conftest import web_settings
+from tests.desk.test_desk import alphanumeric_call
 
 
 @pytest.fixture
-def live_desk(tmp_path, sqlite_url):
-    from ivr.app import create_app
-
-    settings = web_settings(tmp_path, sqlite_url, WEB_COOKIE_SECURE="0", **TWILIO_ENV)
-    twilio = Twilio(None, base_url=settings.public_base_url,
-                    auth_token=settings.twilio_auth_token,
-                    twiml_app_sid=settings.twilio_twiml_app_sid)
-    app = create_app(settings, call_store=MemoryCallStore(), call_control=TwilioCallControl(
-        ACCOUNT_SID, settings.twilio_auth_token, http_client=twilio.rest))
-    twilio.transport = FlaskTransport(app.test_client())
-    loader.seed_demo(app.extensions["bank"])
-    with served(app) as base:
-        yield app, base, twilio
-    assert twilio.errors == []
+def desk_env():
+    return {"WEB_COOKIE_SECURE": "0"}  # the live server is plain http
 
 
-def test_an_agent_takes_a_transferred_call_and_pays_it(page, live_desk):
-    app, base, twilio = live_desk
-    settings = app.extensions["settings"]
+@pytest.fixture
+def live_desk(desk_app):
+    with served(desk_app) as base:
+        yield base
+
+
+def test_an_agent_takes_a_transferred_call_and_pays_it(page, live_desk, desk_app, twilio,
+                                                       dial):
+    app, base = desk_app, live_desk
     page.goto(f"{base}/escritorio/")
     page.get_by_label("Usuario").fill("agente1")
     page.get_by_label("Contraseña").fill("agente-demo-1")
     page.get_by_role("button", name="ENTRAR").click()
     page.get_by_role("heading", name="Llamadas transferidas").wait_for()
     assert page.locator('[data-count="waiting"]').inner_text() == "0"
-
-    def dial(**options):
-        call = SimulatedCall(twilio.transport, base_url=settings.public_base_url,
-                             auth_token=settings.twilio_auth_token, twilio=twilio, **options)
-        call.start()
-        return call
 
     call = alphanumeric_call(dial)
     # No reload: the page polls and shows the new call by itself.
