@@ -5,7 +5,18 @@ the IVR's runtime sets up."""
 from __future__ import annotations
 
 
+from web_fallback.server_sessions import Channel
+
+# The open desk polls every 3 s, so the idle limit only ends a desk left
+# closed or asleep; a shift's length ends any session.
+DESK_IDLE_SECONDS = 30 * 60
+DESK_SESSION_LIFETIME = 12 * 60 * 60
+
+
 def init_app(app) -> None:
     from agent_desk import phone, views  # noqa: F401 - phone adds its routes to views.bp
 
+    app.session_interface.channels.append(Channel(
+        name="desk", path="/escritorio", cookie="escritorio_sesion",
+        idle=DESK_IDLE_SECONDS, lifetime=DESK_SESSION_LIFETIME))
     app.register_blueprint(views.bp)

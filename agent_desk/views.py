@@ -3,7 +3,6 @@ the core, and put its refusals in words; the core decides who may do what."""
 from __future__ import annotations
 
 import functools
-import time
 
 import structlog
 from flask import (
@@ -12,15 +11,13 @@ from flask import (
 )
 from banking_core import errors
 from banking_core.agent_calls import DISPOSITIONS
+from banking_core.sessions import agent_principal
 from telephony.call_control import CallControlUnavailable, CallGone
-from web_fallback import messages
+from web_fallback import messages, server_sessions
 from web_fallback.forms import PaymentForm, carried_operation, posted_operation
 
 bp = Blueprint("desk", __name__, url_prefix="/escritorio", template_folder="templates")
 log = structlog.get_logger("agent_desk")
-# The open desk polls every 3 s, so this only ends a desk left closed or asleep;
-# a deactivated agent is refused at the next request either way.
-DESK_IDLE_SECONDS = 30 * 60
 REASONS = {
     "alphanumeric_reference": "Referencia con letras y números",
     "caller_request": "El cliente pidió un ejecutivo",
@@ -55,14 +52,14 @@ def _url(path: str) -> str:
 def agent_required(view):
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
+        # The session store already ended an idle, old or revoked session;
+        # a deactivated agent is refused here at the next request.
         agent_id = session.get("agent_id")
         agent = _bank().get_agent(agent_id) if agent_id else None
-        if agent is None or time.time() - session.get("agent_seen", 0) > DESK_IDLE_SECONDS:
-            session.pop("agent_id", None)
+        if agent is None:
             if request.path.endswith(".json"):
                 return jsonify(error="session_expired"), 401
             return redirect(url_for(".login"))
-        session["agent_seen"] = int(time.time())
         g.agent = agent
         return view(*args, **kwargs)
 
@@ -88,15 +85,14 @@ def login():
         error = ("Demasiados intentos fallidos. Espere 15 minutos e intente de nuevo."
                  if exc.details.get("remaining") == 0 else "Usuario o contraseña incorrectos.")
         return render_template("desk/login.html", username=username, error=error), 401
-    session.pop("agent_id", None)
-    session["agent_id"], session["agent_seen"] = agent.id, int(time.time())
-    session.permanent = True
+    server_sessions.log_in(agent_principal(agent.id))
+    session["agent_id"] = agent.id
     return redirect(url_for(".index"))
 
 
 @bp.post("/salir")
 def logout():
-    session.pop("agent_id", None)
+    server_sessions.log_out()
     return redirect(url_for(".login"))
 
 
@@ -113,7 +109,7 @@ def _row(h) -> dict:
 
 
 def _queue() -> dict:
-    calls = _bank().list_handoffs(("waiting", "taken", "callback"))
+    calls = _bank().list_handoffs(("waiting", "taken", "callback"), agent=g.agent)
     return {"waiting": [_row(h) for h in calls if h.status == "waiting"],
             "in_progress": [_row(h) for h in calls if h.status == "taken"],
             "callbacks": [_row(h) for h in calls if h.status == "callback"]}

@@ -88,9 +88,19 @@ def _owned(session, agent: AgentView, handoff_id: int) -> Handoff:
 def get_handoff(bank, agent: AgentView, handoff_id: int) -> HandoffView:
     with bank.unit_of_work() as uow:
         row = uow.session.get(Handoff, handoff_id)
-        if row is None or (row.agent_id not in (None, agent.id) and agent.role != "supervisor"):
+        if row is None or not may_see(agent, row):
             raise errors.HandoffUnavailable("this call is not yours to see")
         return view(uow.session, row)
+
+
+def may_see(agent: AgentView, row: Handoff) -> bool:
+    """A call's screen pop holds the customer's name, number and what they
+    keyed: an agent sees the calls they took and those still waiting for any
+    agent (to take them); a supervisor sees all. Another agent's call, or a
+    closed one nobody took, is nobody else's business."""
+    if agent.role == "supervisor" or row.agent_id == agent.id:
+        return True
+    return row.agent_id is None and row.status in ("waiting", "callback")
 
 
 def current_call(bank, agent: AgentView) -> HandoffView | None:

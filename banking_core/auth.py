@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from banking_core import errors
+from banking_core import errors, sessions
 from banking_core.checkdigits import luhn_is_valid
 from banking_core.models import Account, Credential, Customer, CUSTOMER_ACCOUNT_KINDS
 from banking_core.views import Principal
@@ -90,6 +90,8 @@ def authenticate_lookup(bank, *, method: str, lookup: str, nip: str) -> Principa
                 .values(blocked_at=now, blocked_reason=BLOCK_REASON)
             )
             uow.commit()
+            # Whoever is logged in with it (another call, a browser) is out too.
+            bank.sessions.end_all(sessions.credential_principal(cred.id))
             bank.log.warning("credential_blocked", credential_id=cred.id, method=method)
             raise errors.CredentialBlocked(
                 "blocked after too many failed attempts", method=method, newly=True

@@ -11,6 +11,7 @@ from sqlalchemy.orm import sessionmaker
 from banking_core import (
     accounts, agent_calls, agents, auth, billers, calls, handoffs, ledger, payments,
 )
+from banking_core import sessions as session_store
 from banking_core.policy import BankPolicy, Clock, utc_now
 from banking_core.secrets import SecretHasher
 from banking_core.uow import UnitOfWork
@@ -18,7 +19,8 @@ from banking_core.uow import UnitOfWork
 
 class Bank:
     def __init__(self, *, session_factory: sessionmaker, hasher: SecretHasher,
-                 policy: BankPolicy | None = None, clock: Clock = utc_now, log=None):
+                 policy: BankPolicy | None = None, clock: Clock = utc_now, log=None,
+                 sessions: "session_store.SessionStore | None" = None):
         self.session_factory = session_factory
         self.engine = session_factory.kw["bind"]
         self.hasher = hasher
@@ -26,6 +28,8 @@ class Bank:
         self.clock = clock
         self.log = log or structlog.get_logger("banking_core")
         self.services = billers.ServiceCache()
+        # Who is logged in, on every channel (banking_core/sessions.py).
+        self.sessions = sessions or session_store.DatabaseSessionStore(self)
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)
@@ -127,8 +131,8 @@ class Bank:
     def agent_for_phone(self, identity: str):
         return agents.agent_for_phone(self, identity)
 
-    def list_handoffs(self, statuses=handoffs.OPEN_STATUSES):
-        return handoffs.list_handoffs(self, statuses)
+    def list_handoffs(self, statuses=handoffs.OPEN_STATUSES, *, agent=None):
+        return handoffs.list_handoffs(self, statuses, agent=agent)
 
     def take_next_handoff(self, agent):
         return agent_calls.take_next(self, agent)
@@ -169,6 +173,9 @@ class Bank:
     def record_call_end(self, end: "calls.CallEnd") -> bool:
         return calls.record_call_end(self, end)
 
+    def call_ended(self, call_sid: str) -> bool:
+        return calls.call_ended(self, call_sid)
+
     def call_report(self, *, since=None) -> "calls.CallReport":
         return calls.call_report(self, since=since)
 
@@ -187,5 +194,7 @@ def build_bank(settings, *, engine=None, clock: Clock = utc_now) -> Bank:
     engine = engine or make_engine(settings.database_url)
     hasher = SecretHasher(pepper=settings.nip_pepper, time_cost=settings.argon2_time_cost,
                           memory_kib=settings.argon2_memory_kib)
-    return Bank(session_factory=make_session_factory(engine), hasher=hasher,
+    bank = Bank(session_factory=make_session_factory(engine), hasher=hasher,
                 policy=BankPolicy.from_settings(settings), clock=clock)
+    bank.sessions = session_store.store_from_settings(bank, settings)
+    return bank

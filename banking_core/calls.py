@@ -62,6 +62,13 @@ def record_call_end(bank, end: CallEnd) -> bool:
     return True
 
 
+def call_ended(bank, call_sid: str) -> bool:
+    """Twilio reported this call over. A CallSid names one call for good, so a
+    request that would start it again is a replay."""
+    with bank.unit_of_work() as uow:
+        return uow.session.get(CallRecord, call_sid) is not None
+
+
 def call_report(bank, *, since: dt.datetime | None = None) -> CallReport:
     def counts(session, column, *where):
         query = select(column, func.count()).group_by(column)

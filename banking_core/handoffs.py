@@ -305,10 +305,14 @@ def agent_held(bank, handoff_id: int, on_hold: bool) -> None:
         uow.commit()
 
 
-def list_handoffs(bank, statuses=OPEN_STATUSES) -> list[HandoffView]:
-    """In the order the desk takes them: when each caller reached the line."""
+def list_handoffs(bank, statuses=OPEN_STATUSES, *, agent=None) -> list[HandoffView]:
+    """In the order the desk takes them: when each caller reached the line.
+    For an agent, only the calls they may see (agent_calls.may_see)."""
+    query = select(Handoff).where(Handoff.status.in_(statuses))
+    if agent is not None and agent.role != "supervisor":
+        query = query.where(or_(Handoff.agent_id == agent.id, and_(
+            Handoff.agent_id.is_(None), Handoff.status.in_(("waiting", "callback")))))
     with bank.unit_of_work() as uow:
-        rows = uow.session.scalars(
-            select(Handoff).where(Handoff.status.in_(statuses))
-            .order_by(func.coalesce(Handoff.enqueued_at, Handoff.created_at), Handoff.id)).all()
+        rows = uow.session.scalars(query.order_by(
+            func.coalesce(Handoff.enqueued_at, Handoff.created_at), Handoff.id)).all()
         return [view(uow.session, r) for r in rows]

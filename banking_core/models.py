@@ -389,3 +389,25 @@ class CallTranscript(Base):
     outcome: Mapped[str | None] = mapped_column(String(16))
     complete: Mapped[bool] = mapped_column(Boolean, default=False)
     turns: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class LoginSession(Base):
+    """One logged-in session (banking_core/sessions.py), when sessions live in
+    the database: keyed by the digest of the token the browser holds, never
+    the token. Ended sessions are deleted, not marked."""
+
+    __tablename__ = "login_sessions"
+    __table_args__ = (
+        CheckConstraint("channel IN ('web','desk','phone')", name="channel"),
+        Index("ix_login_sessions_principal", "principal"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # credential:<id> | agent:<id>; none before log-in (a form's CSRF token)
+    principal: Mapped[str | None] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(8))
+    data: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    idle_until: Mapped[dt.datetime] = mapped_column(UTCDateTime)  # last request + idle
+    idle_seconds: Mapped[int] = mapped_column(Integer)

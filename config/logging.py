@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import traceback
 
 import structlog
 
@@ -47,6 +48,52 @@ def redact_secrets(logger, method_name, event_dict):
     }
 
 
+def safe_traceback(logger, method_name, event_dict):
+    """structlog processor, in place of format_exc_info: the traceback's frames
+    and exception types, never the exceptions' messages. A message often
+    quotes the input that caused it (`invalid literal for int(): '1357'`), and
+    no pattern can tell a NIP from any other four digits."""
+    exc_info = event_dict.pop("exc_info", None)
+    if not exc_info:
+        return event_dict
+    if exc_info is True:
+        exc_info = sys.exc_info()
+    elif isinstance(exc_info, BaseException):
+        exc_info = (type(exc_info), exc_info, exc_info.__traceback__)
+    if exc_info[0] is not None:
+        event_dict["exception"] = "".join(_frames_without_messages(exc_info[1]))
+    return event_dict
+
+
+def _frames_without_messages(exc: BaseException, seen=None) -> list[str]:
+    seen = seen if seen is not None else set()
+    seen.add(id(exc))
+    lines: list[str] = []
+    cause = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+    if cause is not None and id(cause) not in seen:
+        lines += _frames_without_messages(cause, seen)
+        lines.append("\nDuring handling of the above exception, another exception occurred:\n\n"
+                     if exc.__cause__ is None else
+                     "\nThe above exception was the direct cause of the following exception:\n\n")
+    lines.append("Traceback (most recent call last):\n")
+    lines += traceback.format_tb(exc.__traceback__)
+    kind = type(exc)
+    lines.append(f"{kind.__module__}.{kind.__qualname__}: [message withheld]\n")
+    return lines
+
+
+class _StderrHandler(logging.Handler):
+    """The standard library's records (Flask's, werkzeug's, SQLAlchemy's),
+    rendered by structlog with the same redaction, to whatever sys.stderr is
+    now (a test's capture, a daemon's log file)."""
+
+    def emit(self, record):
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+        except Exception:  # noqa: BLE001 - logging must never raise
+            self.handleError(record)
+
+
 _configured = False
 
 
@@ -60,19 +107,31 @@ def configure_logging(settings, *, force: bool = False) -> None:
         if settings.log_format == "json"
         else structlog.dev.ConsoleRenderer(colors=False)
     )
+    shared = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        safe_traceback,
+        redact_secrets,
+    ]
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            redact_secrets,
-            renderer,
-        ],
+        processors=[*shared, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         # Resolved at each use, so a redirected stderr (a test's capture, a
         # daemon's log file) is honoured.
         logger_factory=lambda *args: structlog.PrintLogger(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
+    # Flask's and werkzeug's own loggers go through the same processors: a
+    # traceback Flask logs for a failed request is redacted like any event.
+    handler = _StderrHandler()
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[structlog.stdlib.add_logger_name,
+                           structlog.stdlib.ExtraAdder(), *shared],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer]))
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
     _configured = True

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Callable, Mapping
 from urllib.parse import urlsplit
 
+from config import instance_secrets
 from config.hours import parse_hours
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -16,8 +17,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # access attempts without an automatic block.
 MAX_FAILED_ATTEMPTS_CEILING = 5
 
-_DEV_PEPPER = "development-pepper-not-for-production"
-_DEV_TWILIO_TOKEN = "development-twilio-token"
+# Secrets have no default in the code: production must be given each one;
+# elsewhere the instance draws its own (config/instance_secrets.py).
+MIN_SECRET_LENGTH = {"SECRET_KEY": 32, "NIP_PEPPER": 32}
 
 
 class ConfigError(ValueError):
@@ -75,6 +77,25 @@ def _check_public_base_url(url: str, *, production: bool) -> None:
                           f"(it signs every webhook with it), got {url!r}")
 
 
+def _fill_secrets(values: dict) -> None:
+    """Outside production, each secret not given is the instance's own (drawn
+    on first run, kept under instance/). Production is never filled in."""
+    if values["environment"] == "production":
+        return
+    fields = {"SECRET_KEY": "secret_key", "NIP_PEPPER": "nip_pepper",
+              "TWILIO_AUTH_TOKEN": "twilio_auth_token"}
+    if all(values.get(field) for field in fields.values()):
+        return
+    try:
+        own = instance_secrets.load_or_create(values["instance_path"])
+    except (OSError, instance_secrets.InstanceSecretsError) as exc:
+        raise ConfigError(f"IVR_INSTANCE_PATH: cannot keep the instance's secrets: {exc}") \
+            from None
+    for name, field in fields.items():
+        if not values.get(field):
+            values[field] = own[name]
+
+
 @dataclasses.dataclass(frozen=True)
 class Settings:
     environment: str = "development"
@@ -88,8 +109,8 @@ class Settings:
     ivr_prompt_mode: str = "say"  # say: Twilio's <Say>; play: our recordings (ivr/audio/)
     audio_dir: Path = PROJECT_ROOT / "audio"
     public_base_url: str = "http://127.0.0.1:5000"
-    secret_key: str = "development-secret-key"
-    nip_pepper: str = _DEV_PEPPER
+    secret_key: str = ""
+    nip_pepper: str = ""
     argon2_time_cost: int = 2
     argon2_memory_kib: int = 19 * 1024
     max_failed_attempts: int = 3
@@ -161,18 +182,15 @@ class Settings:
                 env, "DATABASE_URL", _text, f"sqlite:///{instance_path / 'linea_directa.db'}"
             ),
             redis_url=_read(env, "REDIS_URL", _text, ""),
-            # Outside production a fixed token lets local tools (tests, the
-            # softphone) sign requests; production must set the real one.
-            twilio_auth_token=_read(env, "TWILIO_AUTH_TOKEN", _text,
-                                    "" if environment == "production" else _DEV_TWILIO_TOKEN),
+            twilio_auth_token=_read(env, "TWILIO_AUTH_TOKEN", _text, ""),
             agent_queue=_read(env, "AGENT_QUEUE", _text, cls.agent_queue),
             ivr_language=_read(env, "IVR_LANGUAGE", _text, cls.ivr_language),
             ivr_voice=_read(env, "IVR_VOICE", _text, ""),
             ivr_prompt_mode=_read(env, "IVR_PROMPT_MODE", _text, cls.ivr_prompt_mode).lower(),
             audio_dir=Path(_read(env, "IVR_AUDIO_DIR", _text, str(cls.audio_dir))),
             public_base_url=_read(env, "PUBLIC_BASE_URL", _text, cls.public_base_url).rstrip("/"),
-            secret_key=_read(env, "SECRET_KEY", _text, cls.secret_key),
-            nip_pepper=_read(env, "NIP_PEPPER", _text, _DEV_PEPPER),
+            secret_key=_read(env, "SECRET_KEY", _text, ""),
+            nip_pepper=_read(env, "NIP_PEPPER", _text, ""),
             argon2_time_cost=_read(env, "ARGON2_TIME_COST", _integer, cls.argon2_time_cost),
             argon2_memory_kib=_read(env, "ARGON2_MEMORY_KIB", _integer, cls.argon2_memory_kib),
             max_failed_attempts=_read(
@@ -209,6 +227,7 @@ class Settings:
                                     environment != "development"),
         )
         values.update(overrides)
+        _fill_secrets(values)
         settings = cls(**values)
         settings.validate()
         return settings
@@ -259,13 +278,17 @@ class Settings:
         for channel in ("phone", "web", "agent"):
             if self.daily_limit(channel) <= 0:
                 raise ConfigError(f"DAILY_LIMIT_{channel.upper()}: must be positive")
-        if self.is_production:
-            if self.nip_pepper == _DEV_PEPPER or len(self.nip_pepper) < 32:
-                raise ConfigError("NIP_PEPPER: set a random secret of at least 32 characters")
-            if self.secret_key == Settings.secret_key:
-                raise ConfigError("SECRET_KEY: set a random secret in production")
-            if not self.twilio_auth_token:
-                raise ConfigError("TWILIO_AUTH_TOKEN: required in production")
+        secrets = {"SECRET_KEY": self.secret_key, "NIP_PEPPER": self.nip_pepper,
+                   "TWILIO_AUTH_TOKEN": self.twilio_auth_token}
+        missing = [name for name, value in secrets.items() if not value]
+        if missing:
+            raise ConfigError(f"{', '.join(missing)}: missing; production needs each secret "
+                              "set explicitly (e.g. `python -c 'import secrets; "
+                              "print(secrets.token_hex(32))'`); elsewhere the instance "
+                              "draws its own")
+        for name, length in MIN_SECRET_LENGTH.items():
+            if len(secrets[name]) < length:
+                raise ConfigError(f"{name}: set a random secret of at least {length} characters")
         _check_public_base_url(self.public_base_url, production=self.is_production)
         try:
             from zoneinfo import ZoneInfo

@@ -2,22 +2,11 @@
 from __future__ import annotations
 
 from flask import Flask
-from flask.sessions import SecureCookieSessionInterface
 
 from banking_core.bank import Bank, build_bank
 from config import Settings
 from config.logging import configure_logging
-
-
-class CookieSessionsOutsideIvr(SecureCookieSessionInterface):
-    """Browser sessions for the web pages and the agent desk; none for Twilio's
-    webhooks, whose state lives in the call store. Skipping the cookie
-    machinery there spares every turn a signing-serializer set-up."""
-
-    def open_session(self, app, request):
-        if request.path.startswith("/ivr/"):
-            return self.make_null_session(app)
-        return super().open_session(app, request)
+from web_fallback.server_sessions import ServerSideSessions
 
 
 def create_app(settings: Settings | None = None, *, bank: Bank | None = None,
@@ -27,12 +16,12 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None,
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.config.update(
         SECRET_KEY=settings.secret_key,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.web_cookie_secure,
         MAX_CONTENT_LENGTH=64 * 1024,  # no form here needs more; refuse floods early
     )
-    app.session_interface = CookieSessionsOutsideIvr()
+    # Server-side sessions for the browser channels, each of which adds its
+    # own (path, cookie, limits) as it registers; none for Twilio's webhooks,
+    # whose state lives in the call store.
+    app.session_interface = ServerSideSessions([], secure=settings.web_cookie_secure)
     app.extensions["settings"] = settings
     app.extensions["bank"] = bank or build_bank(settings)
 

@@ -7,9 +7,11 @@ import dataclasses
 
 from banking_core import errors
 from banking_core.money import format_mxn
+from banking_core.sessions import customer_principal
 from banking_core.views import Principal
 from ivr.interpreter import Context, Outcome
 from ivr.prompts import join_spoken
+from ivr.state import STATE_TTL
 
 KIND_WORDS = {"cheques": "cheques", "ahorro": "ahorro", "nomina": "nómina"}
 PAYMENT_VARS = ("account_last4", "account_id", "service_key", "service_name",
@@ -53,6 +55,12 @@ def login(ctx: Context) -> Outcome:
         "customer_id": principal.customer_id, "customer_name": principal.customer_name,
         "method": principal.method, "account_ids": sorted(principal.account_ids),
     }
+    # A session like any browser's, so a block or a log-out elsewhere ends
+    # this call's access too (webhooks check it every turn). Sealed: the token
+    # is a bearer secret.
+    token = bank.sessions.open(customer_principal(principal), "phone",
+                               lifetime=STATE_TTL, idle=STATE_TTL)
+    ctx.state.sealed["session"] = ctx.sealer.seal(token)
     return Outcome("ok", {"customer_name": principal.customer_name.split()[0]})
 
 

@@ -38,6 +38,7 @@ class IvrRuntime:
     language: str
     voice: str
     call_control: object  # telephony.call_control: Twilio's REST API, or none
+    turn_key: bytes  # keys the duplicate-turn marks (webhooks._request_key)
     player: object | None = None  # play mode: our recordings instead of <Say>
     agent_hours: Hours | None = None  # AGENT_HOURS, parsed once
 

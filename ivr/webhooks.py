@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import re
 import time
 
 import structlog
 from flask import abort, request
 from twilio.request_validator import RequestValidator
+from twilio.twiml.voice_response import VoiceResponse
 
 from banking_core.calls import CallEnd
 from banking_core.call_transcripts import save_transcript
@@ -57,6 +59,8 @@ def init_app(app, *, store=None, call_control=None) -> None:
         call_control=call_control or telephony.from_settings(settings),
         player=_player(app, prompts) if settings.ivr_prompt_mode == "play" else None,
         agent_hours=parse_hours(settings.agent_hours),
+        turn_key=hmac.new(settings.secret_key.encode(), b"ivr-turn-key-v1",
+                          hashlib.sha256).digest(),
     )
     app.extensions["call_control"] = app.extensions["ivr"].call_control
     app.register_blueprint(bp)
@@ -78,9 +82,14 @@ def _player(app, prompts) -> Player:
 
 
 def _request_key(turn) -> str:
-    # What identifies a delivery of a turn: the same key twice is a duplicate.
-    raw = f"{request.path}|{turn}|{request.form.get('Digits', '')}|{request.args.get('ev', '')}"
-    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+    """What identifies a delivery of a turn: the same key twice is a duplicate.
+    The turn (in the URL) and the no-input mark say it all, since a turn is
+    answered once. The keys pressed are left out: a digest of them would be
+    the NIP to anyone who tried its 10,000 values against a stored state (PCI
+    counts a PIN-derived hash as PIN data). Keyed with the server's secret all
+    the same, so no value stored for a call is a plain hash of a request."""
+    raw = f"{request.path}|{turn}|{request.args.get('ev', '')}"
+    return hmac.new(runtime().turn_key, raw.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def _answer(state: CallState, reply, key: str) -> str:
@@ -108,6 +117,13 @@ def voice():
     with ivr.store.hold(sid) as slot:
         if slot.state is not None:  # a duplicated first request: the same answer
             return twiml.twiml_response(slot.state.last_reply["twiml"])
+        if ivr.bank.call_ended(sid):
+            # Twilio never starts a finished call again: a signed request
+            # captured earlier, replayed. Nothing is started for it.
+            log.warning("ivr_replay_refused", call=sid)
+            refused = VoiceResponse()
+            refused.hangup()
+            return twiml.twiml_response(str(refused))
         state = CallState(call_sid=sid, caller=caller())
         reply = ivr.interpreter.start(state)
         xml = _answer(state, reply, key)
@@ -141,7 +157,12 @@ def step():
             return twiml.twiml_response(state.last_reply["twiml"])
         event = Event("no_input") if no_input or not digits else Event("digits", digits)
         input_node = state.node
-        reply = ivr.interpreter.handle(state, event)
+        if _session_ended(state):
+            log.warning("ivr_session_ended", call=sid)
+            reply = Reply(says=(ivr.interpreter.prompts.render("session_ended", {}),),
+                          hangup=True)
+        else:
+            reply = ivr.interpreter.handle(state, event)
         xml = _answer(state, reply, key)
         recording.record_turn(state, ivr.interpreter.menu, event=event,
                               input_node=input_node, reply=reply)
@@ -167,6 +188,9 @@ def status():
         state = slot.state
         turns = ivr.store.load_recording(sid) if state is not None else []
         ivr.store.delete(sid)
+    token = _session_token(state) if state is not None else None
+    if token:
+        ivr.bank.sessions.end(token)  # the call's log-in ends with the call
     end = _call_end(sid, call_status, state)
     ivr.bank.record_call_end(end)  # a repeated callback finds it recorded
     if state is not None:  # its transcript, for QA (a repeat finds no state)
@@ -201,6 +225,22 @@ def _call_end(sid: str, call_status: str, state: CallState | None) -> CallEnd:
         started_at=dt.datetime.fromtimestamp(state.started_at, dt.timezone.utc),
         last_node=state.node or None, turns=state.turn,
         folios=tuple(state.vars.get("call_folios", ())))
+
+
+def _session_token(state: CallState) -> str | None:
+    sealed = state.sealed.get("session")
+    return runtime().interpreter.sealer.open(sealed) if sealed else None
+
+
+def _session_ended(state: CallState) -> bool:
+    """The caller logged in on this call and that session is over: the
+    credential was blocked or its owner logged out elsewhere since."""
+    if not state.sealed.get("session"):
+        return False
+    sessions = runtime().bank.sessions
+    token = _session_token(state)
+    record = sessions.get(token) if token else None
+    return record is None or not record.alive(sessions.clock())
 
 
 def _expired_reply() -> str:

@@ -10,6 +10,8 @@ from flask import (
     url_for,
 )
 
+from flask_wtf.csrf import CSRFError
+
 from banking_core import errors
 from web_fallback import messages, receipt_pdf
 from web_fallback.forms import PaymentForm, carried_operation, posted_operation
@@ -33,6 +35,17 @@ def no_store(response):
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     return response
+
+
+@bp.errorhandler(CSRFError)
+def form_expired(exc):
+    """A form posted without its session's token: refused, nothing done. If
+    the session is over (a log-out, a block, inactivity), back to the log-in
+    saying so; with a live session it is a forged or stale form: 400."""
+    if current_principal() is not None:
+        return exc
+    flash("Su sesión terminó. Ingrese de nuevo.", "info")
+    return redirect(url_for(".login"), 303)
 
 
 # ---- log-in ---------------------------------------------------------------

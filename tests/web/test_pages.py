@@ -89,12 +89,10 @@ def test_session_cookie_is_httponly_samesite_and_secure(browser):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
 
 
-def test_the_session_expires_after_inactivity(logged_in, monkeypatch):
-    import web_fallback.session as web_session
-
+def test_the_session_expires_after_inactivity(logged_in, bank, monkeypatch):
     assert logged_in.get("/conexion/inicio").status_code == 200
-    later = web_session.now() + 11 * 60
-    monkeypatch.setattr(web_session, "now", lambda: later)
+    later = bank.sessions.clock() + 11 * 60
+    monkeypatch.setattr(bank.sessions, "clock", lambda: later)
     response = logged_in.get("/conexion/inicio")
     assert response.status_code == 302 and "/conexion/entrar" in response.location
     logged_in.get(response.location)

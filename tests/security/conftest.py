@@ -1,0 +1,16 @@
+"""The security tests attack the whole app on the demo bank as an outsider
+would: as a browser (the web page, the desk) and as a caller through the
+simulated Twilio. They reuse the desk's fixtures (app, Twilio, agents)."""
+import pytest
+
+from tests.desk.conftest import *  # noqa: F401,F403
+from tests.web.conftest import Browser
+
+
+@pytest.fixture
+def customer(desk_app):
+    """Ana, logged in to Conexión Personal."""
+    browser = Browser(desk_app)
+    assert browser.log_in().status_code == 302
+    browser.get("/conexion/inicio")  # the page's forms carry the new session's CSRF token
+    return browser
