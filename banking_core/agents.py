@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from banking_core import errors
+from banking_core import errors, sessions
 from banking_core.models import Agent, AgentAudit
 
 AGENT_LOCKOUT_FAILURES = 5
@@ -81,3 +81,26 @@ def agent_for_phone(bank, identity: str) -> AgentView | None:
     if prefix != "agente" or not number.isascii() or not number.isdigit() or len(number) > 9:
         return None
     return get_agent(bank, int(number))
+
+
+MIN_PASSWORD_LENGTH = 12
+
+
+def set_password(bank, username: str, password: str) -> AgentView:
+    """An agent's new password. Every session the agent has open ends with the
+    old one: whoever learned the old password is out at once."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise errors.InvalidRequest(
+            f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
+            field="password")
+    password_hash = bank.hasher.hash_secret(password)  # slow: outside the transaction
+    with bank.unit_of_work() as uow:
+        agent = uow.session.scalar(select(Agent).where(Agent.username == str(username)))
+        if agent is None:
+            raise errors.InvalidRequest("no such agent", field="username")
+        agent.password_hash = password_hash
+        audit(uow.session, bank.clock(), "password_changed", agent_id=agent.id)
+        uow.commit()
+        found = AgentView(id=agent.id, username=agent.username, name=agent.name, role=agent.role)
+    bank.sessions.end_all(sessions.agent_principal(found.id))
+    return found

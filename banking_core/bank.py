@@ -125,6 +125,9 @@ class Bank:
     def authenticate_agent(self, username: str, password: str):
         return agents.authenticate_agent(self, username, password)
 
+    def set_agent_password(self, username: str, password: str):
+        return agents.set_password(self, username, password)
+
     def get_agent(self, agent_id: int):
         return agents.get_agent(self, agent_id)
 

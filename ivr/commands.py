@@ -168,6 +168,20 @@ def bank_unblock(access_key, card, account):
     click.echo(f"{method.replace('_', ' ')} ending {identifier[-4:]} unblocked")
 
 
+@bank_cli.command("agent-password")
+@click.argument("username")
+@with_appcontext
+def bank_agent_password(username):
+    """Give an agent a new password (asked for twice, never echoed). Every
+    desk session the agent has open ends."""
+    password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        agent = _bank().set_agent_password(username, password)
+    except errors.DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"password changed for {agent.username}; their sessions ended")
+
+
 # ---- ivr notify -----------------------------------------------------------
 notify_cli = click.Group("notify", help="Confirmation e-mails queued in the outbox.")
 

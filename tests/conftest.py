@@ -14,7 +14,7 @@ from banking_core.secrets import SecretHasher
 from config import Settings
 from tests import services
 
-TABLES = ("outbox", "payments", "entries", "transfers", "biller_references", "billers",
+TABLES = ("login_sessions", "outbox", "payments", "entries", "transfers", "biller_references", "billers",
           "credentials", "accounts", "customers", "agents")
 TEST_PEPPER = "test-pepper-0123456789abcdef0123456789"
 

@@ -232,3 +232,22 @@ def test_sessions_live_in_the_store_not_the_cookie(customer, bank):
     record = bank.sessions.get(token)
     assert record is not None and record.channel == "web"
     assert json.loads(json.dumps(record.principal)).startswith("credential:")
+
+
+def test_a_new_password_ends_the_agents_sessions(desk_app, agent, bank):
+    assert agent.get("/escritorio/").status_code == 200
+    runner = desk_app.test_cli_runner()
+    result = runner.invoke(args=["bank", "agent-password", "agente1"],
+                           input="una-clave-nueva-1\nuna-clave-nueva-1\n")
+    assert result.exit_code == 0, result.output
+    assert "una-clave-nueva-1" not in result.output
+    response = agent.get("/escritorio/")
+    assert response.status_code == 302 and "/escritorio/entrar" in response.location
+    assert agent.log_in(password="agente-demo-1").status_code == 401
+    assert agent.log_in(password="una-clave-nueva-1").status_code == 302
+
+
+def test_a_short_new_password_is_refused(desk_app):
+    result = desk_app.test_cli_runner().invoke(args=["bank", "agent-password", "agente1"],
+                                               input="corta\ncorta\n")
+    assert result.exit_code != 0 and "at least 12 characters" in result.output
