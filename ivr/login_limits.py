@@ -98,7 +98,9 @@ def login_limits() -> LoginLimits:
 
 
 def minutes_to_wait(seconds: float) -> int:
-    return max(1, math.ceil(seconds / 60))
+    # Rounded, not ceiled: the counters keep whole-second timestamps, so a
+    # fresh 15-minute window reads 900-901 s and must still say 15.
+    return max(1, round(seconds / 60))
 
 
 def init_app(app, settings) -> LoginLimits:

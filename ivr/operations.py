@@ -9,6 +9,7 @@ from banking_core import errors
 from banking_core.money import format_mxn
 from banking_core.views import Principal
 from ivr.interpreter import Context, Outcome
+from ivr.login_limits import minutes_to_wait
 from ivr.prompts import join_spoken
 
 KIND_WORDS = {"cheques": "cheques", "ahorro": "ahorro", "nomina": "nómina"}
@@ -56,7 +57,7 @@ def login(ctx: Context) -> Outcome:
     wait = limits.wait(*buckets)
     if wait is not None:
         return Outcome("too_many_attempts",
-                       {"minutes": max(MIN_MINUTES_SAID, -(-wait // 60))})
+                       {"minutes": max(MIN_MINUTES_SAID, minutes_to_wait(wait))})
     try:
         principal = bank.authenticate(method=method, identifier=identifier, nip=nip)
     except (errors.InvalidCredentials, errors.MalformedCredential,
