@@ -12,6 +12,7 @@ from flask import (
 from banking_core import errors
 from banking_core.agent_calls import DISPOSITIONS
 from banking_core.sessions import agent_principal
+from ivr.login_limits import login_limits
 from telephony.call_control import CallControlUnavailable, CallGone
 from web_fallback import messages, server_sessions
 from web_fallback.forms import PaymentForm, carried_operation, posted_operation
@@ -79,12 +80,17 @@ def login():
     if request.method == "GET":
         return render_template("desk/login.html", username="", error=None)
     username = request.form.get("usuario", "").strip()[:40]
+    # Per username, existing or not: "too many tries" must not single out real
+    # agents (per address is Flask-Limiter's). A locked agent hears what a wrong
+    # password hears, for the same reason.
+    attempt = login_limits().agent(username)
+    login_limits().check(attempt)
     try:
         agent = _bank().authenticate_agent(username, request.form.get("contrasena", "")[:200])
-    except errors.InvalidCredentials as exc:
-        error = ("Demasiados intentos fallidos. Espere 15 minutos e intente de nuevo."
-                 if exc.details.get("remaining") == 0 else "Usuario o contraseña incorrectos.")
-        return render_template("desk/login.html", username=username, error=error), 401
+    except errors.InvalidCredentials:
+        login_limits().failed(attempt)
+        return render_template("desk/login.html", username=username,
+                               error=messages.AGENT_LOGIN_FAILED), 401
     server_sessions.log_in(agent_principal(agent.id))
     session["agent_id"] = agent.id
     return redirect(url_for(".index"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import case, literal, or_, select, update
 
 from banking_core import errors, sessions
 from banking_core.models import Agent, AgentAudit
@@ -34,37 +34,64 @@ def audit(session, now, action: str, *, agent_id=None, handoff_id=None, **detail
 
 
 def authenticate_agent(bank, username: str, password: str) -> AgentView:
-    """An agent's log-in. After AGENT_LOCKOUT_FAILURES failures within
-    AGENT_LOCKOUT_WINDOW the account refuses even the right password until the
-    window has passed: the desk can pay from customers' accounts."""
+    """An agent's log-in. After AGENT_LOCKOUT_FAILURES consecutive failures the
+    account refuses even the right password for AGENT_LOCKOUT_WINDOW: the desk
+    can pay from customers' accounts.
+
+    Counting and locking are one conditional UPDATE on the agent's row (the
+    database serialises concurrent tries on its row lock, and a try that finds
+    the row locked changes nothing), so no burst of parallel guesses gets more
+    than the limit. Unknown, inactive, locked or wrong: the same
+    `InvalidCredentials`, after the same Argon2 work, so nothing tells an
+    outsider which usernames exist; `remaining=0` says "locked" to the core's
+    callers that may know (the audit log has it too)."""
     username = str(username).strip()[:40]
     with bank.unit_of_work() as uow:
-        agent = uow.session.scalar(select(Agent).where(Agent.username == username))
-        stored = agent.password_hash if agent is not None and agent.active else None
-        locked = agent is not None and uow.session.scalar(
-            select(func.count()).select_from(AgentAudit).where(
-                AgentAudit.agent_id == agent.id, AgentAudit.action == "login_failed",
-                AgentAudit.at >= bank.clock() - AGENT_LOCKOUT_WINDOW,
-                AgentAudit.id > func.coalesce(select(func.max(AgentAudit.id)).where(
-                    AgentAudit.agent_id == agent.id, AgentAudit.action == "login")
-                    .scalar_subquery(), 0))) >= AGENT_LOCKOUT_FAILURES
-    if locked:
-        bank.hasher.verify_secret(None, password or "")  # same time as a real check
-        with bank.unit_of_work() as uow:
-            audit(uow.session, bank.clock(), "login_locked", agent_id=agent.id)
-            uow.commit()
-        bank.log.warning("agent_login_locked", agent_id=agent.id)
-        raise errors.InvalidCredentials("too many failed log-ins; try later", remaining=0)
-    if not bank.hasher.verify_secret(stored, password or ""):  # same time either way
-        with bank.unit_of_work() as uow:
-            audit(uow.session, bank.clock(), "login_failed",
-                  agent_id=agent.id if agent is not None else None)
-            uow.commit()
-        raise errors.InvalidCredentials("unknown agent or wrong password", remaining=None)
+        agent = uow.session.execute(
+            select(Agent.id, Agent.password_hash, Agent.active).where(Agent.username == username)
+        ).one_or_none()
+    stored = agent.password_hash if agent is not None and agent.active else None
+    password_ok = bank.hasher.verify_secret(stored, password or "")  # same time either way
+    now = bank.clock()
     with bank.unit_of_work() as uow:
-        audit(uow.session, bank.clock(), "login", agent_id=agent.id)
+        session = uow.session
+        if agent is None:
+            audit(session, now, "login_failed")
+            uow.commit()
+            raise errors.InvalidCredentials("unknown agent or wrong password", remaining=None)
+        unlocked = or_(Agent.locked_until.is_(None), Agent.locked_until <= now)
+        if password_ok:
+            done = session.execute(
+                update(Agent).where(Agent.id == agent.id, unlocked)
+                .values(failed_logins=0, locked_until=None))
+            if done.rowcount == 1:
+                audit(session, now, "login", agent_id=agent.id)
+                uow.commit()
+                return get_agent(bank, agent.id)
+        else:
+            reached = Agent.failed_logins + 1 >= AGENT_LOCKOUT_FAILURES
+            failures = session.execute(
+                update(Agent).where(Agent.id == agent.id, unlocked)
+                .values(failed_logins=case((reached, 0), else_=Agent.failed_logins + 1),
+                        locked_until=case((reached, literal(now + AGENT_LOCKOUT_WINDOW,
+                                                            Agent.locked_until.type)),
+                                          else_=None))
+                .returning(Agent.locked_until)
+            ).one_or_none()
+            if failures is not None:
+                audit(session, now, "login_failed", agent_id=agent.id)
+                uow.commit()
+                if failures.locked_until is not None:
+                    # Whoever guessed may be one try from in: every desk
+                    # session of this agent ends now too.
+                    bank.sessions.end_all(sessions.agent_principal(agent.id))
+                    bank.log.warning("agent_locked_out", agent_id=agent.id)
+                raise errors.InvalidCredentials("unknown agent or wrong password",
+                                                remaining=None)
+        audit(session, now, "login_locked", agent_id=agent.id)
         uow.commit()
-    return AgentView(id=agent.id, username=agent.username, name=agent.name, role=agent.role)
+    bank.log.warning("agent_login_locked", agent_id=agent.id)
+    raise errors.InvalidCredentials("too many failed log-ins; try later", remaining=0)
 
 
 def get_agent(bank, agent_id: int) -> AgentView | None:

@@ -10,7 +10,9 @@ from sqlalchemy import select, update
 
 from banking_core import errors, sessions
 from banking_core.checkdigits import luhn_is_valid
-from banking_core.models import Account, Credential, Customer, CUSTOMER_ACCOUNT_KINDS
+from banking_core.models import (
+    Account, Credential, Customer, LoginFailure, CUSTOMER_ACCOUNT_KINDS,
+)
 from banking_core.views import Principal
 
 IDENTIFIER_LENGTHS = {"access_key": 8, "card": 16, "account": 10}
@@ -39,41 +41,53 @@ def is_valid_nip(nip: str) -> bool:
 
 
 def authenticate(bank, *, method: str, identifier: str, nip: str) -> Principal:
-    ident = normalize_identifier(method, identifier)
+    try:
+        ident = normalize_identifier(method, identifier)
+    except errors.MalformedCredential:
+        # A malformed identifier costs what a real failure costs (one Argon2
+        # verification, one logged write): its answer must not stand out by time.
+        _failed_without_credential(bank, method, nip, reason="malformed")
+        raise
     return authenticate_lookup(bank, method=method, lookup=bank.hasher.lookup_hash(method, ident),
                                nip=nip)
 
 
 def authenticate_lookup(bank, *, method: str, lookup: str, nip: str) -> Principal:
     """Log-in by the identifier's keyed hash: for a channel that holds the hash,
-    never the number (an agent keyed it; the caller keys the NIP later)."""
+    never the number (an agent keyed it; the caller keys the NIP later).
+
+    Every failure (no such credential, a blocked one, a wrong NIP) does the same
+    work: one Argon2 verification and one committed write to `login_failures`,
+    so that neither the time taken nor anything else tells whether the
+    identifier exists. The error codes still differ (the core's interface);
+    the channels word them all alike."""
     with bank.unit_of_work() as uow:
         cred = uow.session.execute(
             select(Credential.id, Credential.secret_hash, Credential.blocked_at)
             .where(Credential.kind == method, Credential.lookup_hash == lookup)
         ).one_or_none()
     if cred is None:
-        bank.hasher.verify_secret(None, nip or "")  # same time as a real check
+        _failed_without_credential(bank, method, nip, reason="unknown")
         raise errors.InvalidCredentials("unknown credential", remaining=None)
-    if cred.blocked_at is not None:
-        raise errors.CredentialBlocked("the credential is blocked", method=method)
 
     # The slow hash runs outside any transaction: no lock is held while it does.
-    nip_ok = is_valid_nip(nip) and bank.hasher.verify_secret(cred.secret_hash, nip)
+    # It runs even for a blocked credential or a malformed NIP (same time).
+    nip_ok = bank.hasher.verify_secret(cred.secret_hash, nip if is_valid_nip(nip) else "") \
+        and is_valid_nip(nip)
     now = bank.clock()
     with bank.unit_of_work() as uow:
         session = uow.session
-        if nip_ok:
+        if nip_ok and cred.blocked_at is None:
             done = session.execute(
                 update(Credential)
                 .where(Credential.id == cred.id, Credential.blocked_at.is_(None))
                 .values(failed_attempts=0, last_success_at=now)
             )
-            if done.rowcount != 1:  # blocked by concurrent failures meanwhile
-                raise errors.CredentialBlocked("the credential is blocked", method=method)
-            principal = _principal(session, cred.id)
-            uow.commit()
-            return principal
+            if done.rowcount == 1:
+                principal = _principal(session, cred.id)
+                uow.commit()
+                return principal
+            # blocked by concurrent failures meanwhile: a failure like any other
 
         failures = session.execute(
             update(Credential)
@@ -81,7 +95,10 @@ def authenticate_lookup(bank, *, method: str, lookup: str, nip: str) -> Principa
             .values(failed_attempts=Credential.failed_attempts + 1)
             .returning(Credential.failed_attempts)
         ).scalar_one_or_none()
+        _log_failure(session, now, method, cred.id,
+                     "blocked" if failures is None else "wrong_nip")
         if failures is None:
+            uow.commit()
             raise errors.CredentialBlocked("the credential is blocked", method=method)
         maximum = bank.policy.max_failed_attempts
         if failures >= maximum:
@@ -98,6 +115,19 @@ def authenticate_lookup(bank, *, method: str, lookup: str, nip: str) -> Principa
             )
         uow.commit()
         raise errors.InvalidCredentials("wrong NIP", remaining=maximum - failures)
+
+
+def _failed_without_credential(bank, method: str, nip: str, *, reason: str) -> None:
+    """The work of a failure for an identifier that matches no credential: the
+    Argon2 verification against a dummy hash and the logged write."""
+    bank.hasher.verify_secret(None, nip if is_valid_nip(nip) else "")
+    with bank.unit_of_work() as uow:
+        _log_failure(uow.session, bank.clock(), str(method)[:16], None, reason)
+        uow.commit()
+
+
+def _log_failure(session, now, method: str, credential_id: int | None, reason: str) -> None:
+    session.add(LoginFailure(method=method, credential_id=credential_id, reason=reason, at=now))
 
 
 def _principal(session, credential_id: int) -> Principal:

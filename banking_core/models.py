@@ -187,7 +187,8 @@ class BillerReference(Base):
 
 class Agent(Base):
     __tablename__ = "agents"
-    __table_args__ = (CheckConstraint("role IN ('agent','supervisor')", name="role"),)
+    __table_args__ = (CheckConstraint("role IN ('agent','supervisor')", name="role"),
+                      CheckConstraint("failed_logins >= 0", name="failed_logins"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(40), unique=True)
@@ -196,6 +197,29 @@ class Agent(Base):
     role: Mapped[str] = mapped_column(String(16), default="agent")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # Consecutive failed log-ins, and until when the account refuses even the
+    # right password: kept on the row so one conditional UPDATE counts and
+    # locks atomically (banking_core/agents.py), as the customers' NIPs are.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginFailure(Base):
+    """Every failed customer log-in, append-only, also for identifiers that do
+    not exist: a security log (a burst of unknown keys is someone guessing),
+    and the write that makes an unknown key cost what a real failure costs."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        CheckConstraint("reason IN ('unknown','malformed','wrong_nip','blocked')",
+                        name="reason"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    method: Mapped[str] = mapped_column(String(16))
+    credential_id: Mapped[int | None] = mapped_column(ForeignKey("credentials.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(16))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class Transfer(Base):

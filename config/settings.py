@@ -96,6 +96,18 @@ def _fill_secrets(values: dict) -> None:
             values[field] = own[name]
 
 
+def _check_rate_limit(name: str, value: str) -> None:
+    """One limit in the `limits` library's words, e.g. "5 per 15 minutes"."""
+    from limits import parse_many
+
+    try:
+        items = parse_many(value)
+    except ValueError:
+        items = []
+    if len(items) != 1 or items[0].amount < 1:
+        raise ConfigError(f"{name}: one limit such as \"5 per 15 minutes\", got {value!r}")
+
+
 @dataclasses.dataclass(frozen=True)
 class Settings:
     environment: str = "development"
@@ -150,6 +162,16 @@ class Settings:
                 "TWILIO_API_SECRET": self.twilio_api_secret,
                 "TWILIO_TWIML_APP_SID": self.twilio_twiml_app_sid}
     web_cookie_secure: bool = True
+    # Failed log-ins allowed per window (limits' syntax, "5 per 15 minutes"),
+    # counted per source IP (web and desk), per caller number (phone) and per
+    # credential (access key, card, account, agent username) on every channel.
+    login_limit_per_source: str = "10 per 15 minutes"
+    login_limit_per_caller: str = "5 per 15 minutes"
+    login_limit_per_credential: str = "5 per 15 minutes"
+    rate_limit_prefix: str = "ld-limits"
+    # How many reverse proxies in front set X-Forwarded-For: none unless said,
+    # or anyone could pick the address their tries are counted under.
+    trusted_proxies: int = 0
 
     @property
     def is_production(self) -> bool:
@@ -225,6 +247,14 @@ class Settings:
             # plain-http localhost.
             web_cookie_secure=_read(env, "WEB_COOKIE_SECURE", _boolean,
                                     environment != "development"),
+            login_limit_per_source=_read(env, "LOGIN_LIMIT_PER_SOURCE", _text,
+                                         cls.login_limit_per_source),
+            login_limit_per_caller=_read(env, "LOGIN_LIMIT_PER_CALLER", _text,
+                                         cls.login_limit_per_caller),
+            login_limit_per_credential=_read(env, "LOGIN_LIMIT_PER_CREDENTIAL", _text,
+                                             cls.login_limit_per_credential),
+            rate_limit_prefix=_read(env, "RATE_LIMIT_PREFIX", _text, cls.rate_limit_prefix),
+            trusted_proxies=_read(env, "TRUSTED_PROXIES", _integer, cls.trusted_proxies),
         )
         values.update(overrides)
         _fill_secrets(values)
@@ -275,6 +305,14 @@ class Settings:
             raise ConfigError("WEB_SESSION_IDLE_MINUTES: must be between 1 and 60")
         if self.is_production and not self.web_cookie_secure:
             raise ConfigError("WEB_COOKIE_SECURE: must stay on in production")
+        for name in ("login_limit_per_source", "login_limit_per_caller",
+                     "login_limit_per_credential"):
+            _check_rate_limit(name.upper(), getattr(self, name))
+        if not self.rate_limit_prefix or not re.fullmatch(r"[A-Za-z0-9:_.-]+",
+                                                          self.rate_limit_prefix):
+            raise ConfigError("RATE_LIMIT_PREFIX: letters, digits and : _ . - only")
+        if not 0 <= self.trusted_proxies <= 5:
+            raise ConfigError("TRUSTED_PROXIES: must be between 0 (no proxy) and 5")
         for channel in ("phone", "web", "agent"):
             if self.daily_limit(channel) <= 0:
                 raise ConfigError(f"DAILY_LIMIT_{channel.upper()}: must be positive")

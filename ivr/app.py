@@ -25,7 +25,8 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None,
     app.extensions["settings"] = settings
     app.extensions["bank"] = bank or build_bank(settings)
 
-    from ivr import site, webhooks
+    from ivr import login_limits, site, webhooks
+    login_limits.init_app(app, settings)
     from ivr.audio import web as audio_web
     app.register_blueprint(site.bp)
     audio_web.init_app(app)
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None,
     import web_fallback
     web_fallback.init_app(app)
     agent_desk.init_app(app)
+    login_limits.limit_login_views(app, settings)
 
     from ivr.commands import bank_cli, calls_cli, db_cli, notify_cli, serve_command
     app.cli.add_command(db_cli)

@@ -10,6 +10,7 @@ from banking_core.money import format_mxn
 from banking_core.sessions import customer_principal
 from banking_core.views import Principal
 from ivr.interpreter import Context, Outcome
+from ivr.login_limits import minutes_to_wait
 from ivr.prompts import join_spoken
 from ivr.state import STATE_TTL
 
@@ -25,6 +26,7 @@ PAYMENT_VARS = ("account_last4", "account_id", "service_key", "service_name",
 class Services:
     bank: object
     prompts: object
+    login_limits: object  # ivr/login_limits.py: failed log-ins per caller and credential
 
 
 def _principal(ctx: Context) -> Principal:
@@ -35,22 +37,37 @@ def _principal(ctx: Context) -> Principal:
                      method=p["method"], account_ids=frozenset(p["account_ids"]))
 
 
+# The refusal after too many tries rounds the wait up to at least two minutes:
+# one recorded sentence in the plural, and never "come back" too soon.
+MIN_MINUTES_SAID = 2
+
+
 def login(ctx: Context) -> Outcome:
-    bank = ctx.services.bank
+    """Every failure — no such credential, a wrong NIP, a malformed number, a
+    blocked credential — is the one outcome `login_failed`, said in one
+    sentence, because any difference (words, a countdown only real credentials
+    have, a transfer only blocked ones get) tells a caller trying numbers which
+    exist. The sentence states the rule (blocked after MAX_FAILED_ATTEMPTS) and
+    that 0 reaches an agent, who can unblock; `login_blocked` tells the agent
+    branch to file that hand-off as a blocked access, which the caller cannot
+    tell from any other transfer."""
+    bank, limits = ctx.services.bank, ctx.services.login_limits
     identifier = ctx.sealer.open(ctx.state.sealed.pop("identifier", "")) or ""
     method = ctx.state.vars.get("login_method", "")
+    nip = ctx.transient.pop("nip", "")
+    buckets = (limits.caller(ctx.state.caller), limits.credential(bank, method, identifier))
+    wait = limits.wait(*buckets)
+    if wait is not None:
+        return Outcome("too_many_attempts",
+                       {"minutes": max(MIN_MINUTES_SAID, minutes_to_wait(wait))})
     try:
-        principal = bank.authenticate(method=method, identifier=identifier,
-                                      nip=ctx.transient.pop("nip", ""))
-    except errors.InvalidCredentials as exc:
-        remaining = exc.details.get("remaining")
-        if remaining is None:  # no such credential: nothing to count down
-            return Outcome("unknown_credential")
-        if remaining == 1:
-            return Outcome("last_attempt")  # said in the singular
-        return Outcome(exc.code, {"remaining": remaining})
-    except (errors.MalformedCredential, errors.CredentialBlocked) as exc:
-        return Outcome(exc.code)
+        principal = bank.authenticate(method=method, identifier=identifier, nip=nip)
+    except (errors.InvalidCredentials, errors.MalformedCredential,
+            errors.CredentialBlocked) as exc:
+        limits.failed(*buckets)
+        return Outcome("login_failed", {
+            "max_attempts": bank.policy.max_failed_attempts,
+            "login_blocked": "yes" if isinstance(exc, errors.CredentialBlocked) else ""})
     ctx.state.principal = {
         "customer_id": principal.customer_id, "customer_name": principal.customer_name,
         "method": principal.method, "account_ids": sorted(principal.account_ids),
@@ -61,7 +78,8 @@ def login(ctx: Context) -> Outcome:
     token = bank.sessions.open(customer_principal(principal), "phone",
                                lifetime=STATE_TTL, idle=STATE_TTL)
     ctx.state.sealed["session"] = ctx.sealer.seal(token)
-    return Outcome("ok", {"customer_name": principal.customer_name.split()[0]})
+    return Outcome("ok", {"customer_name": principal.customer_name.split()[0],
+                          "login_blocked": ""})
 
 
 def read_balances(ctx: Context) -> Outcome:

@@ -50,7 +50,8 @@ def init_app(app, *, store=None, call_control=None) -> None:
     app.extensions["ivr"] = IvrRuntime(
         interpreter=Interpreter(menu=menu, prompts=prompts, operations=OPERATIONS,
                                 sealer=sealer,
-                                services=Services(bank=app.extensions["bank"], prompts=prompts)),
+                                services=Services(bank=app.extensions["bank"], prompts=prompts,
+                                                  login_limits=app.extensions["login_limits"])),
         store=store or store_from_settings(settings),
         bank=app.extensions["bank"],
         validator=RequestValidator(settings.twilio_auth_token),

@@ -22,8 +22,6 @@ SIMPLE = {
     "unknown_account": "Elija una de sus cuentas de retiro.",
     "account_not_owned": "Esa cuenta no está disponible para esta sesión.",
     "idempotency_conflict": "Este pago ya se envió con otros datos. Capture el pago de nuevo.",
-    "invalid_credentials": "La clave de acceso o la contraseña no coinciden.",
-    "malformed_credential": "La clave de acceso debe tener 8 dígitos y la contraseña 4.",
     "caller_not_verified": "Verifique primero la identidad del cliente.",
     "handoff_unavailable": "Esta llamada ya no está a su cargo.",
     "no_call_waiting": "No hay llamadas en espera.",
@@ -31,8 +29,6 @@ SIMPLE = {
     "caller_not_on_line": "El cliente no está en la línea con usted.",
     "caller_still_waiting": ("El cliente sigue en la fila: conéctese con él o libere la "
                              "llamada para otro ejecutivo."),
-    "credential_blocked": ("Por su seguridad, su acceso está bloqueado por exceder los intentos "
-                           "permitidos. Llame a Línea Directa para desbloquearlo."),
 }
 
 
@@ -55,10 +51,26 @@ def amount_message(exc: errors.DomainError, service) -> str:
     return message(exc)
 
 
+def login_failed(max_attempts: int) -> str:
+    """The one answer to a failed log-in: unknown key, wrong password, a key or
+    password of the wrong length, a blocked access. Any difference would tell
+    someone trying keys which exist — a countdown ("le quedan 2 intentos") only
+    a real key can have, "bloqueado" only a real key can be — so it says the
+    rule and what to do if blocked instead, the same for everyone."""
+    return ("La clave de acceso o la contraseña no coinciden (la clave tiene 8 dígitos y la "
+            f"contraseña 4). Por su seguridad, el acceso se bloquea después de {max_attempts} "
+            f"{'intento fallido' if max_attempts == 1 else 'intentos fallidos'}; si su acceso "
+            "está bloqueado, llame a Línea Directa para desbloquearlo.")
+
+
+AGENT_LOGIN_FAILED = ("Usuario o contraseña incorrectos. Por seguridad, después de varios "
+                      "intentos fallidos la cuenta se bloquea por unos minutos.")
+
+
+def too_many_attempts(minutes: int) -> str:
+    return (f"Demasiados intentos. Espere {minutes} {'minuto' if minutes == 1 else 'minutos'} "
+            "e intente de nuevo.")
+
+
 def message(exc: errors.DomainError) -> str:
-    if isinstance(exc, errors.InvalidCredentials):
-        remaining = exc.details.get("remaining")
-        if remaining:
-            return (f"La clave de acceso o la contraseña no coinciden. Le quedan {remaining} "
-                    f"{'intento' if remaining == 1 else 'intentos'}.")
     return SIMPLE.get(exc.code, "No pudimos completar la operación. Intente de nuevo.")

@@ -13,6 +13,7 @@ from flask import (
 from flask_wtf.csrf import CSRFError
 
 from banking_core import errors
+from ivr.login_limits import login_limits
 from web_fallback import messages, receipt_pdf
 from web_fallback.forms import PaymentForm, carried_operation, posted_operation
 from web_fallback.session import current_principal, log_in, log_out, login_required
@@ -62,13 +63,17 @@ def login():
     if request.method == "GET":
         return render_template("conexion/login.html", access_key="", error=None, next=wanted)
     access_key = request.form.get("clave", "").strip()[:40]
+    # Per access key (also keys that exist nowhere); per address is Flask-Limiter's.
+    attempt = login_limits().credential(_bank(), "access_key", access_key)
+    login_limits().check(attempt)
     try:
         principal = _bank().authenticate(method="access_key", identifier=access_key,
                                          nip=request.form.get("contrasena", "")[:40])
-    except (errors.InvalidCredentials, errors.MalformedCredential,
-            errors.CredentialBlocked) as exc:
+    except (errors.InvalidCredentials, errors.MalformedCredential, errors.CredentialBlocked):
+        login_limits().failed(attempt)
+        error = messages.login_failed(_bank().policy.max_failed_attempts)
         return render_template("conexion/login.html", access_key=access_key,
-                               error=messages.message(exc), next=wanted), 401
+                               error=error, next=wanted), 401
     log_in(principal)
     return redirect(wanted or url_for(".home"))
 

@@ -59,29 +59,32 @@ def test_access_key_balances_read_every_account(dial):
     assert "ahorro terminación" in heard.text and "nómina terminación" in heard.text
 
 
-def test_a_wrong_nip_says_attempts_left_and_three_block_the_credential(dial, bank):
+def test_three_wrong_nips_block_the_credential_said_like_any_failure(dial, bank):
     call = dial()
     heard = login_with_access_key(call, key="10000002", nip="0000")
-    assert "Le quedan 2 intentos" in heard.text
+    assert "no coinciden" in heard.text and "después de 3 intentos fallidos" in heard.text
     login_with_access_key(call, key="10000002", nip="0000")
     heard = login_with_access_key(call, key="10000002", nip="0000")
-    assert "bloqueado" in heard.text and call.last.transferred == "ejecutivos"
+    assert "no coinciden" in heard.text and call.last.transferred is None
     with bank.unit_of_work() as uow:
         cred = uow.session.scalars(select(Credential).where(
             Credential.kind == "access_key", Credential.last4 == "0002")).one()
         assert cred.blocked_at is not None  # persisted in the bank, not only in the call
     again = dial()
     heard = login_with_access_key(again, key="10000002", nip="2580")
-    assert "bloqueado" in heard.text  # even with the right NIP, on a new call
+    assert "no coinciden" in heard.text  # even with the right NIP, on a new call
+    heard = again.press("0")  # the agent it offers files the call as a blocked access
+    assert call.last.transferred is None and again.last.transferred == "ejecutivos"
+    assert "Le transferimos con un ejecutivo" in heard.text
 
 
-def test_an_access_key_that_does_not_exist_is_said_without_a_count(dial):
+def test_an_access_key_that_does_not_exist_is_said_like_a_wrong_nip(dial):
     call = dial()
     call.press("1")
     call.press("10000099")
     heard = call.press("1357")
-    assert "Los datos no coinciden con nuestros registros." in heard.text
-    assert "intentos" not in heard.text
+    assert "Los datos que marcó no coinciden con nuestros registros." in heard.text
+    assert "después de 3 intentos fallidos" in heard.text
 
 
 def test_an_alphanumeric_reference_goes_to_an_agent(dial):

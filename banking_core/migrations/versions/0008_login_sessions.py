@@ -6,7 +6,7 @@ log-out, a blocked credential or an agent's lockout ends every session of that
 principal.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007_agent_lockout
 Create Date: 2026-11-29 12:30:00
 """
 from alembic import op
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = '0008'
-down_revision = '0006'
+down_revision = '0007_agent_lockout'
 branch_labels = None
 depends_on = None
 

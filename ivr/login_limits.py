@@ -1,0 +1,148 @@
+"""Rate limits on logging in, on every channel.
+
+The database already blocks a real credential after a few wrong NIPs (and
+locks an agent after five wrong passwords); that stops guessing one NIP, not
+trying many keys or usernames. So failed log-ins are also counted:
+
+- per source address on the web's and the desk's log-in POSTs (Flask-Limiter,
+  wrapped around those two views);
+- per caller number on the phone (the IVR answers every turn on one route, so
+  the log-in operation asks `check` itself, keyed by Twilio's `From`);
+- per credential on every channel (the keyed hash of the access key, card or
+  account number, or the agent's username), so an attacker spreading tries over
+  many addresses or phones is still slowed — and counted the same whether or
+  not the credential exists, so being refused says nothing about it either.
+
+Only failures count (a customer who logs in many times a day from an office's
+one address is never stopped); while a count is exhausted even the right
+password is refused. The counts live in Redis when `REDIS_URL` is set (shared
+by every worker), in the process otherwise (each worker then counts on its
+own), under `RATE_LIMIT_PREFIX`. Windows are moving: a refusal names how long
+until the oldest counted failure leaves it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+
+from flask import current_app, render_template, request
+from flask_limiter import Limiter
+from flask_limiter.errors import RateLimitExceeded
+from flask_limiter.util import get_remote_address
+from limits import RateLimitItem, parse
+from werkzeug.exceptions import TooManyRequests
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+# The two log-in views the per-address limit wraps (their POSTs only).
+LOGIN_VIEWS = ("conexion.login", "desk.login")
+WITHHELD = "withheld"  # all callers who hide their number share one count
+
+
+class TooManyAttempts(TooManyRequests):
+    """A per-credential or per-caller count is exhausted; `seconds` until a try
+    is allowed again."""
+
+    def __init__(self, seconds: int):
+        super().__init__()
+        self.seconds = seconds
+
+
+Bucket = tuple[RateLimitItem, tuple[str, ...]]
+
+
+@dataclasses.dataclass
+class LoginLimits:
+    limiter: Limiter
+    per_caller: RateLimitItem
+    per_credential: RateLimitItem
+    prefix: str
+
+    # -- the buckets a try is counted in --------------------------------------
+    def caller(self, number: str | None) -> Bucket:
+        return self.per_caller, ("caller", number or WITHHELD)
+
+    def credential(self, bank, method: str, identifier: str) -> Bucket:
+        # Keyed by the same keyed hash the database looks the credential up by
+        # (never the number in clear), also for keys that are malformed or
+        # exist nowhere: those are counted exactly like real ones.
+        value = "".join(str(identifier).split())[:40]
+        return self.per_credential, ("credential", str(method)[:16],
+                                     bank.hasher.lookup_hash(str(method), value))
+
+    def agent(self, username: str) -> Bucket:
+        return self.per_credential, ("agent", str(username).strip().lower()[:40])
+
+    # -- checking and counting ------------------------------------------------
+    def wait(self, *buckets: Bucket) -> int | None:
+        """Seconds until a try is allowed, if any of the buckets is exhausted."""
+        strategy = self.limiter.limiter
+        for item, key in buckets:
+            if not strategy.test(item, self.prefix, *key):
+                reset = strategy.get_window_stats(item, self.prefix, *key).reset_time
+                return max(1, math.ceil(reset - time.time()))
+        return None
+
+    def check(self, *buckets: Bucket) -> None:
+        seconds = self.wait(*buckets)
+        if seconds is not None:
+            raise TooManyAttempts(seconds)
+
+    def failed(self, *buckets: Bucket) -> None:
+        for item, key in buckets:
+            self.limiter.limiter.hit(item, self.prefix, *key)
+
+
+def login_limits() -> LoginLimits:
+    return login_limits_of(current_app)
+
+
+def minutes_to_wait(seconds: float) -> int:
+    # Rounded, not ceiled: the counters keep whole-second timestamps, so a
+    # fresh 15-minute window reads 900-901 s and must still say 15.
+    return max(1, round(seconds / 60))
+
+
+def init_app(app, settings) -> LoginLimits:
+    """Before the blueprints: the IVR's operations are handed these limits."""
+    if settings.trusted_proxies:
+        # Only as many X-Forwarded-For hops as proxies we were told about: the
+        # address counted is the one our own outermost proxy saw.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)
+    limiter = Limiter(
+        key_func=get_remote_address, app=app, strategy="moving-window",
+        storage_uri=settings.redis_url or "memory://", key_prefix=settings.rate_limit_prefix)
+    limits = LoginLimits(limiter=limiter, per_caller=parse(settings.login_limit_per_caller),
+                         per_credential=parse(settings.login_limit_per_credential),
+                         prefix=settings.rate_limit_prefix)
+    app.extensions["login_limits"] = limits
+    app.register_error_handler(429, _too_many_attempts)
+    return limits
+
+
+def limit_login_views(app, settings) -> None:
+    """After the blueprints: the per-address limit around their log-in views."""
+    per_source = login_limits_of(app).limiter.limit(
+        settings.login_limit_per_source, methods=["POST"],
+        deduct_when=lambda response: response.status_code == 401)
+    for endpoint in LOGIN_VIEWS:
+        app.view_functions[endpoint] = per_source(app.view_functions[endpoint])
+
+
+def login_limits_of(app) -> LoginLimits:
+    return app.extensions["login_limits"]
+
+
+def _too_many_attempts(exc):
+    from web_fallback.messages import too_many_attempts
+
+    if isinstance(exc, TooManyAttempts):
+        seconds = exc.seconds
+    elif isinstance(exc, RateLimitExceeded) and login_limits().limiter.current_limit:
+        seconds = login_limits().limiter.current_limit.reset_at - time.time()
+    else:
+        seconds = 60
+    seconds = max(1, math.ceil(seconds))
+    template = "desk/limited.html" if request.blueprint == "desk" else "conexion/limited.html"
+    return (render_template(template, message=too_many_attempts(minutes_to_wait(seconds))),
+            429, {"Retry-After": str(seconds)})
