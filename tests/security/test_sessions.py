@@ -161,18 +161,18 @@ def _block_by_phone(dial):
 
 
 def test_a_blocked_credential_ends_its_web_session_before_any_payment(desk_app, customer,
-                                                                       dial, bank):
+                                                                       dial, desk_bank):
     operation = customer.payment_form("1411")
     account = customer.account_id("5671")
     _block_by_phone(dial)
-    before = bank.verify()
+    before = desk_bank.verify()
     response = customer.post("/conexion/servicios/1411/ejecutar", {
         "operacion": operation, "cuenta": account, "referencia1": "9876543217",
         "importe": "1.00"})
     assert response.status_code == 303 and "/conexion/entrar" in response.location
     from banking_core.models import Payment
     from sqlalchemy import func, select
-    with bank.unit_of_work() as uow:
+    with desk_bank.unit_of_work() as uow:
         assert uow.session.scalar(select(func.count()).select_from(Payment)) == 0
     assert before.ok
 
@@ -206,13 +206,13 @@ def test_a_call_that_logged_in_in_another_way_keeps_going(customer, dial):
     assert "saldo" in call.press("1").text.lower()
 
 
-def test_the_session_lifetime_counts_from_log_in_and_never_rolls_forward(customer, bank,
+def test_the_session_lifetime_counts_from_log_in_and_never_rolls_forward(customer, desk_bank,
                                                                          monkeypatch):
-    start = bank.sessions.clock()
+    start = desk_bank.sessions.clock()
     for minutes in range(5, 8 * 60, 5):  # active every 5 minutes for 8 hours
-        monkeypatch.setattr(bank.sessions, "clock", lambda m=minutes: start + m * 60)
+        monkeypatch.setattr(desk_bank.sessions, "clock", lambda m=minutes: start + m * 60)
         assert customer.get("/conexion/inicio").status_code == 200, minutes
-    monkeypatch.setattr(bank.sessions, "clock", lambda: start + 8 * 60 * 60 + 1)
+    monkeypatch.setattr(desk_bank.sessions, "clock", lambda: start + 8 * 60 * 60 + 1)
     response = customer.get("/conexion/inicio")
     assert response.status_code == 302 and "/conexion/entrar" in response.location
 
@@ -227,14 +227,14 @@ def test_an_agent_session_ends_when_the_agent_is_locked_out(desk_app, twilio, ag
     assert response.status_code == 302 and "/escritorio/entrar" in response.location
 
 
-def test_sessions_live_in_the_store_not_the_cookie(customer, bank):
+def test_sessions_live_in_the_store_not_the_cookie(customer, desk_bank):
     token = _cookies(customer)["conexion_sesion"]
-    record = bank.sessions.get(token)
+    record = desk_bank.sessions.get(token)
     assert record is not None and record.channel == "web"
     assert json.loads(json.dumps(record.principal)).startswith("credential:")
 
 
-def test_a_new_password_ends_the_agents_sessions(desk_app, agent, bank):
+def test_a_new_password_ends_the_agents_sessions(desk_app, agent, desk_bank):
     assert agent.get("/escritorio/").status_code == 200
     runner = desk_app.test_cli_runner()
     result = runner.invoke(args=["bank", "agent-password", "agente1"],
