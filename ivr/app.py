@@ -36,8 +36,9 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None,
     app.extensions["settings"] = settings
     app.extensions["bank"] = bank or build_bank(settings)
 
-    from ivr import site, webhooks
+    from ivr import site, url_converters, webhooks
     from ivr.audio import web as audio_web
+    url_converters.init_app(app)
     app.register_blueprint(site.bp)
     audio_web.init_app(app)
     webhooks.init_app(app, store=call_store, call_control=call_control)
