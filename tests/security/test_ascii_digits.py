@@ -7,17 +7,21 @@ with the words any malformed value gets, and nothing posted."""
 from io import BytesIO
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 from sqlalchemy import select
 
 from banking_core import catalog
 from banking_core.loader_schema import AccountSpec, BillerSpec
-from banking_core.models import CallRecord, Payment
+from banking_core.models import Biller, CallRecord, Payment
+from banking_core.money import parse_pesos
 from config import ConfigError, Settings
 from tests.desk.conftest import (  # noqa: F401 - the desk's fixtures, reused
     agent, desk_app, desk_env, desk_settings, dial, twilio,
 )
 from tests.desk.test_desk import alphanumeric_call, pay_form
+from tests.unit.test_digits import UNICODE_TEXT, field, lookalike
 from tests.web.conftest import (  # noqa: F401 - the web page's fixtures, reused
     browser, database_url, logged_in, web_app, web_env,
 )
@@ -227,3 +231,68 @@ def test_a_bank_file_with_other_digits_is_refused():
                                    "references": [{"label": "r", "length": 4}]})
     with pytest.raises(ValidationError):
         AccountSpec(number="0012345671", kind="cheques", balance="١٠٠")
+
+
+# ---- properties: anything typed into the web forms ------------------------------------------
+WEB_SERVICES = {"1411": ("9876543217",), "25": ("123456789",), "5005": ("12345678", "0125"),
+                "2088": ("CAT-00123A",)}
+
+
+def attack(valid: str):
+    """In place of a valid value: the same with other digits, or any text."""
+    return st.one_of(lookalike(valid), UNICODE_TEXT)
+
+
+@st.composite
+def web_payment(draw):
+    """A valid payment with at most one field attacked: what reaches the core
+    then depends on that field alone, so a parser that lets `١٢٣` through posts."""
+    service_key = draw(st.sampled_from(sorted(WEB_SERVICES)))
+    fields = {"amount": draw(st.sampled_from(["100", "1,234.50", "12.5"])), "account": "5671",
+              **{f"referencia{n}": valid
+                 for n, valid in enumerate(WEB_SERVICES[service_key], 1)}}
+    target = draw(st.sampled_from([None, *sorted(fields)]))
+    if target is not None:
+        fields[target] = draw(attack(fields[target] if target != "account" else "1"))
+    return service_key, fields
+
+
+@settings(max_examples=60, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(number=field("1411", "25", "0025"), payment=web_payment())
+def test_no_text_in_search_pay_or_ejecutar_is_a_500_or_an_invalid_payment(
+        logged_in, web_app, number, payment):
+    """Search, the form (CONTINUAR) and EJECUTAR with anything in every field:
+    a page or a refusal, never a 500; whatever posts is ASCII and valid."""
+    bank = web_app.extensions["bank"]
+    service_key, fields = payment
+    amount, account = fields.pop("amount"), fields.pop("account")
+    found = logged_in.get("/conexion/servicios/buscar", query_string={"numero": number})
+    assert found.status_code == 200
+    operation = logged_in.payment_form(service_key)
+    cuenta = logged_in.account_id("5671") if account == "5671" else account
+    data = {"operacion": operation, "cuenta": cuenta, "importe": amount, **fields}
+    assert logged_in.post(f"/conexion/servicios/{service_key}/pagar", data).status_code \
+        in (200, 422)
+    done = logged_in.post(f"/conexion/servicios/{service_key}/ejecutar", data)
+    assert done.status_code in (303, 422)
+    if done.status_code == 303:
+        folio = done.location.rsplit("/", 1)[1]
+        [posted] = [p for p in payments(web_app) if p.folio == folio]
+        assert amount.isascii() and posted.amount_centavos == parse_pesos(amount)
+        assert logged_in.get(f"/conexion/pagos/{folio}.pdf").status_code == 200
+    assert_every_payment_is_valid(bank)
+
+
+def assert_every_payment_is_valid(bank):
+    """Every payment's references are ASCII and match its biller's rules; the
+    ledger checks out (what `ivr bank verify` runs)."""
+    with bank.unit_of_work() as uow:
+        posted = uow.session.execute(
+            select(Payment, Biller.service_key).join(Biller, Payment.biller_id == Biller.id)
+        ).all()
+    for payment, service_key in posted:
+        references = tuple(payment.references)
+        assert all(r.isascii() for r in references), references
+        assert bank.find_service(service_key).check_references(references) == references
+    assert bank.verify().ok
