@@ -179,9 +179,10 @@ def _hold_agent(handoff) -> None:
         log.warning("agent_not_held", handoff=handoff.id, error=str(exc))
 
 
-def _call_page(handoff, form: PaymentForm | None = None, status: int = 200, **extra):
+def _call_page(handoff, form: PaymentForm | None = None, status: int = 200, *,
+               service_error: str | None = None, **extra):
     bank = _bank()
-    accounts, service_error = [], None
+    accounts = []
     if handoff.verified and handoff.status == "taken" and handoff.agent_id == g.agent.id:
         accounts = bank.list_accounts(bank.handoff_principal(g.agent, handoff.id))
         if form is None:
@@ -280,7 +281,7 @@ def pay(handoff_id):
         # The core checks everything (and replays a double submit's receipt).
         if form.parse():
             receipt = bank.agent_pay(
-                g.agent, handoff_id, account_id=int(form.account_id),
+                g.agent, handoff_id, account_id=form.selected_account_id,
                 service_key=service.service_key, references=form.references,
                 amount_centavos=form.amount_centavos, operation=operation)
     except errors.DomainError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from banking_core import errors
+from banking_core.digits import is_ascii_digits
 from banking_core.models import Account
 from banking_core.views import AccountView, Principal
 
@@ -28,7 +29,7 @@ def list_accounts(bank, principal: Principal) -> list[AccountView]:
 
 def find_account_by_last4(bank, principal: Principal, last4: str) -> AccountView:
     last4 = str(last4).strip()
-    if len(last4) != 4 or not last4.isdigit():
+    if not is_ascii_digits(last4, length=4):
         raise errors.UnknownAccount("give the last 4 digits of the account", last4=last4[:8])
     matches = [a for a in list_accounts(bank, principal) if a.last4 == last4]
     if not matches:

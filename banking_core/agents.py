@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import case, literal, or_, select, update
 
 from banking_core import errors, sessions
+from banking_core.digits import int_or_none
 from banking_core.models import Agent, AgentAudit
 
 AGENT_LOCKOUT_FAILURES = 5
@@ -105,9 +106,10 @@ def get_agent(bank, agent_id: int) -> AgentView | None:
 def agent_for_phone(bank, identity: str) -> AgentView | None:
     """The agent behind a softphone identity ("agente_<id>"), if active."""
     prefix, _, number = identity.partition("_")
-    if prefix != "agente" or not number.isascii() or not number.isdigit() or len(number) > 9:
+    agent_id = int_or_none(number, max_length=9)
+    if prefix != "agente" or agent_id is None:
         return None
-    return get_agent(bank, int(number))
+    return get_agent(bank, agent_id)
 
 
 MIN_PASSWORD_LENGTH = 12

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 
 from banking_core import errors, sessions
 from banking_core.checkdigits import luhn_is_valid
+from banking_core.digits import is_ascii_digits
 from banking_core.models import (
     Account, Credential, Customer, LoginFailure, CUSTOMER_ACCOUNT_KINDS,
 )
@@ -25,7 +26,7 @@ def normalize_identifier(method: str, identifier: str) -> str:
         raise errors.MalformedCredential(f"unknown log-in method {method!r}", method=str(method))
     value = "".join(str(identifier).split())
     length = IDENTIFIER_LENGTHS[method]
-    if len(value) != length or not value.isdigit():
+    if not is_ascii_digits(value, length=length):
         raise errors.MalformedCredential(
             f"{method} must be {length} digits", method=method, reason="length"
         )
@@ -37,7 +38,7 @@ def normalize_identifier(method: str, identifier: str) -> str:
 
 
 def is_valid_nip(nip: str) -> bool:
-    return isinstance(nip, str) and len(nip) == NIP_LENGTH and nip.isdigit()
+    return is_ascii_digits(nip, length=NIP_LENGTH)
 
 
 def authenticate(bank, *, method: str, identifier: str, nip: str) -> Principal:

@@ -10,6 +10,7 @@ import dataclasses
 
 from banking_core import errors
 from banking_core.checkdigits import REFERENCE_RULES
+from banking_core.digits import is_ascii_alphanumeric, is_ascii_digits
 from banking_core.money import format_mxn
 
 MAX_REFERENCES = 3
@@ -35,7 +36,10 @@ class ReferenceRule:
     def normalize(self, value: str) -> str:
         # Spaces and dashes are how people write long references on paper;
         # they are never part of the reference. Letters are compared upper-case.
-        return "".join(ch for ch in str(value) if ch not in " -").upper()
+        # Upper-casing only ASCII letters: str.upper() turns "ß" into "SS" and
+        # "ﬁ" into "FI", making a reference out of what was never typed.
+        return "".join(ch.upper() if ch.isascii() else ch
+                       for ch in str(value) if ch not in " -")
 
     def check(self, value: str) -> str:
         """The normalized reference, or InvalidReference saying why not."""
@@ -49,9 +53,11 @@ class ReferenceRule:
 
         if not ref:
             fail("missing", "is required")
-        if self.is_numeric and not ref.isdigit():
+        # A biller matches references byte for byte: "１２３" or "12²" can never
+        # be found on its side, so only 0-9 (and A-Z) are references.
+        if self.is_numeric and not is_ascii_digits(ref):
             fail("not_numeric", "must contain digits only")
-        if not self.is_numeric and not (ref.isascii() and ref.isalnum()):
+        if not self.is_numeric and not is_ascii_alphanumeric(ref):
             fail("bad_characters", "must contain only letters and digits")
         if len(ref) < self.min_length:
             fail("too_short", f"must have at least {self.min_length} characters")
@@ -130,7 +136,7 @@ class Service:
 
 def normalize_service_key(text: str) -> str:
     key = str(text).strip()
-    if not key.isdigit() or not 1 <= len(key) <= 8:
+    if not is_ascii_digits(key, max_length=8):
         raise errors.UnknownService(
             f"{text!r} is not a service key (1 to 8 digits)", service_key=str(text)[:20]
         )

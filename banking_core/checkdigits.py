@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from typing import Callable
 
+from banking_core.digits import is_ascii_digits
+
 
 def luhn_checksum(digits: str) -> int:
+    """Callers pass ASCII digits only (int() would also read "²" or "１")."""
     total = 0
     for index, char in enumerate(reversed(digits)):
         value = int(char)
@@ -21,7 +24,7 @@ def luhn_checksum(digits: str) -> int:
 
 
 def luhn_is_valid(digits: str) -> bool:
-    return digits.isdigit() and len(digits) >= 2 and luhn_checksum(digits) == 0
+    return is_ascii_digits(digits, min_length=2) and luhn_checksum(digits) == 0
 
 
 def luhn_check_digit(payload: str) -> str:
@@ -37,10 +40,13 @@ _PAYNET_LETTERS = {
 }
 
 
+_ASCII_DIGITS = frozenset("0123456789")
+
+
 def paynet_digits(reference: str) -> str | None:
     out = []
     for char in reference.upper():
-        if char.isdigit():
+        if char in _ASCII_DIGITS:
             out.append(char)
         elif char in _PAYNET_LETTERS:
             out.append(_PAYNET_LETTERS[char])
@@ -74,12 +80,15 @@ def clabe_check_digit(first17: str) -> str:
 
 def clabe_is_valid(clabe: str) -> bool:
     return (
-        isinstance(clabe, str) and len(clabe) == 18 and clabe.isdigit()
+        is_ascii_digits(clabe, length=18)
         and clabe_check_digit(clabe[:17]) == clabe[17]
     )
 
 
 def make_clabe(bank_code: str, plaza_code: str, account_number: str) -> str:
     """3-digit bank + 3-digit plaza + the account number in 11 digits + check digit."""
+    if not (is_ascii_digits(bank_code, length=3) and is_ascii_digits(plaza_code, length=3)
+            and is_ascii_digits(account_number, max_length=11)):
+        raise ValueError("a CLABE is made of 3 + 3 + up to 11 digits 0-9")
     first17 = f"{bank_code}{plaza_code}{int(account_number):011d}"
     return first17 + clabe_check_digit(first17)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from banking_core.catalog import MAX_REFERENCES
 from banking_core.checkdigits import REFERENCE_RULES, clabe_is_valid, luhn_is_valid
+from banking_core.digits import is_ascii_digits
 from banking_core.money import parse_pesos
 
 
@@ -30,7 +31,7 @@ def pesos(value) -> int:
 
 def digits(value, length: int, what: str) -> str:
     text = str(value)
-    if len(text) != length or not text.isdigit():
+    if not is_ascii_digits(text, length=length):
         raise ValueError(f"{what} must be exactly {length} digits (quote it to keep leading zeros)")
     return text
 
@@ -190,7 +191,7 @@ class BillerSpec(Strict):
     @classmethod
     def _key(cls, v):
         text = str(v)
-        if not text.isdigit() or not 1 <= len(text) <= 8:
+        if not is_ascii_digits(text, max_length=8):
             raise ValueError("a service key is 1 to 8 digits")
         return str(int(text))
 

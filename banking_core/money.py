@@ -5,7 +5,9 @@ import re
 from decimal import Decimal, InvalidOperation
 
 # Up to 2 decimals; thousands separators allowed only in groups of three.
-_PESOS = re.compile(r"^\$?\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?$")
+# Digits are 0-9 only (re.ASCII also keeps \s to ASCII spaces): `\d` would take
+# "١٢٣" or "１２" and int() would post them as pesos (banking_core/digits.py).
+_PESOS = re.compile(r"\$?\s*([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]{1,2}))?", re.ASCII)
 MAX_CENTAVOS = 10**15  # far beyond any balance; keeps BIGINT arithmetic safe
 
 
@@ -13,7 +15,7 @@ def parse_pesos(text: str) -> int:
     """'1,234.5' -> 123450. Raises ValueError with a reason a person can read."""
     if not isinstance(text, str):
         raise ValueError("the amount must be text such as 349.50")
-    match = _PESOS.match(text.strip())
+    match = _PESOS.fullmatch(text.strip())
     if not match:
         raise ValueError(f"{text!r} is not an amount in pesos such as 349.50")
     whole = int(match.group(1).replace(",", ""))
@@ -26,10 +28,16 @@ def parse_pesos(text: str) -> int:
 
 def centavos_from_decimal(value: Decimal | int | str) -> int:
     """Exact conversion from a Decimal number of pesos; refuses fractions of a centavo."""
+    text = str(value)
+    # Decimal() reads "١٢٣" as 123 and "Infinity" as a number: neither is an amount.
+    if not text.isascii():
+        raise ValueError(f"{value!r} is not a number written with digits 0-9")
     try:
-        amount = Decimal(str(value))
+        amount = Decimal(text)
     except InvalidOperation:
         raise ValueError(f"{value!r} is not a number") from None
+    if not amount.is_finite():
+        raise ValueError(f"{value!r} is not a number")
     centavos = amount * 100
     if centavos != centavos.to_integral_value():
         raise ValueError(f"{value!r} has fractions of a centavo")

@@ -10,7 +10,9 @@ import datetime as dt
 import re
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_PART = re.compile(r"^(?P<days>[a-z]{3}(?:-[a-z]{3})?)\s+(?P<start>\d{2}:\d{2})-(?P<end>\d{2}:\d{2})$")
+# [0-9], not \d: "０８:００" is not a time an operator meant (banking_core/digits.py).
+_PART = re.compile(r"^(?P<days>[a-z]{3}(?:-[a-z]{3})?)\s+(?P<start>[0-9]{2}:[0-9]{2})"
+                   r"-(?P<end>[0-9]{2}:[0-9]{2})$")
 
 
 @dataclasses.dataclass(frozen=True)

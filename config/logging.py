@@ -20,7 +20,8 @@ SECRET_KEYS = frozenset({
 })
 REDACTED = "[redacted]"
 # A run of 8 or more digits inside any string (card numbers, access keys, keyed
-# digits) is masked but for its last four.
+# digits) is masked but for its last four. Deliberately \d, not [0-9]: masking
+# errs wide, so a number keyed in fullwidth digits is masked too.
 _LONG_DIGITS = re.compile(r"\d{8,}")
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Callable, Mapping
 from urllib.parse import urlsplit
 
+from banking_core.digits import is_ascii_digits, parse_int
 from config import instance_secrets
 from config.hours import parse_hours
 
@@ -31,7 +32,8 @@ def _text(raw: str) -> str:
 
 
 def _integer(raw: str) -> int:
-    return int(raw.strip())
+    # Digits 0-9 only: int() would also read "１２", "1_0" or "+5" (banking_core/digits.py).
+    return parse_int(raw.strip())
 
 
 def _boolean(raw: str) -> bool:
@@ -274,7 +276,7 @@ class Settings:
             raise ConfigError("ARGON2_TIME_COST / ARGON2_MEMORY_KIB: too small")
         for name, code in (("CLABE_BANK_CODE", self.clabe_bank_code),
                            ("CLABE_PLAZA_CODE", self.clabe_plaza_code)):
-            if len(code) != 3 or not code.isdigit():
+            if not is_ascii_digits(code, length=3):
                 raise ConfigError(f"{name}: must be exactly 3 digits")
         if self.ivr_prompt_mode not in {"say", "play"}:
             raise ConfigError("IVR_PROMPT_MODE: must be say or play")

@@ -15,6 +15,7 @@ from flask import request
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from banking_core import errors
+from banking_core.digits import int_or_none, parse_int
 from ivr.queue import conference_options, reply
 from ivr.runtime import call_sid, runtime, say, url
 from ivr.blueprint import bp
@@ -45,10 +46,8 @@ def agent_voice():
     if agent is None:
         log.warning("agent_leg_refused", call=sid, why="not an agent's softphone")
         return _hang_up_with("agent_not_allowed")
-    handoff_id = request.form.get("handoff", "")
-    if handoff_id.isascii() and handoff_id.isdigit() and len(handoff_id) < 10:
-        wanted = int(handoff_id)
-    else:  # a softphone that names no call means the call the agent holds now
+    wanted = int_or_none(request.form.get("handoff", ""), max_length=9)
+    if wanted is None:  # a softphone that names no call means the call the agent holds now
         current = ivr.bank.current_handoff(agent)
         wanted = current.id if current else None
     if wanted is None:
@@ -95,7 +94,7 @@ def conference_events():
     """Twilio's reports on a hand-off's conference. When the caller comes back
     from keying the NIP, the agent (held with music meanwhile) is let back in."""
     ivr = runtime()
-    handoff_id = request.args.get("h", type=int)
+    handoff_id = request.args.get("h", type=parse_int)
     event = request.form.get("StatusCallbackEvent", "")
     joined = request.form.get("CallSid", "")
     if handoff_id is None:

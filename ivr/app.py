@@ -25,9 +25,10 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None,
     app.extensions["settings"] = settings
     app.extensions["bank"] = bank or build_bank(settings)
 
-    from ivr import login_limits, site, webhooks
+    from ivr import login_limits, site, url_converters, webhooks
     login_limits.init_app(app, settings)
     from ivr.audio import web as audio_web
+    url_converters.init_app(app)
     app.register_blueprint(site.bp)
     audio_web.init_app(app)
     webhooks.init_app(app, store=call_store, call_control=call_control)

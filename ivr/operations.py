@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from banking_core import errors
+from banking_core.digits import is_ascii_digits
 from banking_core.money import format_mxn
 from banking_core.sessions import customer_principal
 from banking_core.views import Principal
@@ -156,7 +157,8 @@ def next_reference(ctx: Context) -> Outcome:
 def parse_keyed_amount(keyed: str) -> int | None:
     """'349' -> 34900, '349*5' -> 34950, '349*05' -> 34905: * is the decimal point."""
     whole, star, cents = keyed.partition("*")
-    if not whole.isdigit() or (star and (not cents.isdigit() or len(cents) > 2)):
+    if not is_ascii_digits(whole, max_length=12) or (
+            star and not is_ascii_digits(cents, max_length=2)):
         return None
     return int(whole) * 100 + (int(cents.ljust(2, "0")) if star else 0)
 

@@ -33,7 +33,8 @@ class PromptError(ValueError):
 
 def say_digits(value) -> str:
     """'5671' -> 'cinco, seis, siete, uno'; letters are spelled as they are."""
-    return ", ".join(DIGIT_WORDS[int(ch)] if ch.isdigit() else ch for ch in str(value)
+    # "0" <= ch <= "9", not isdigit(): int("²") raises and int("１") reads 1.
+    return ", ".join(DIGIT_WORDS[int(ch)] if "0" <= ch <= "9" else ch for ch in str(value)
                      if not ch.isspace())
 
 

@@ -19,6 +19,7 @@ from flask import request
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from banking_core import errors
+from banking_core.digits import int_or_none, parse_int
 from banking_core.handoffs import HandoffRequest
 from ivr import twiml
 from ivr.runtime import call_sid, caller, runtime, say, url
@@ -56,10 +57,10 @@ def queue_wait():
     except Exception as exc:  # noqa: BLE001 - a wait document must still come back
         log.error("queue_wait_unrecorded", call=sid, error=type(exc).__name__)
         position = request.form.get("QueuePosition", "")
-        place = int(position) if position.isascii() and position.isdigit() else None
-    waited = request.form.get("QueueTime", "0")
+        place = int_or_none(position, max_length=9)
+    waited = int_or_none(request.form.get("QueueTime", "0"), max_length=9)
     limit = ivr.settings.max_queue_minutes * 60 + (TAKEN_GRACE_SECONDS if taken else 0)
-    if waited.isascii() and waited.isdigit() and int(waited) >= limit:
+    if waited is not None and waited >= limit:
         say(response, "queue_too_long")
         response.leave()  # to the Enqueue's action, which offers a call back
         return reply(response)
@@ -124,7 +125,7 @@ def queue_callback():
 # ---- with the agent -----------------------------------------------------------
 def _handoff():
     """The hand-off a route names (?h=…), only if it is this call's."""
-    return runtime().bank.handoff_for_call(request.args.get("h", type=int), call_sid())
+    return runtime().bank.handoff_for_call(request.args.get("h", type=parse_int), call_sid())
 
 
 def conference_twiml(response: VoiceResponse, handoff) -> None:
@@ -185,7 +186,7 @@ def queue_hold():
     leave a conference)."""
     ivr = runtime()
     handoff = _handoff()
-    round_ = request.args.get("n", 0, type=int)
+    round_ = request.args.get("n", 0, type=parse_int)
     response = VoiceResponse()
     if round_ == 0:
         say(response, "hold_agent")

@@ -21,6 +21,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from banking_core.calls import CallEnd
 from banking_core.call_transcripts import save_transcript
+from banking_core.digits import int_or_none, parse_int
 from config import ConfigError
 from config.hours import parse_hours
 from ivr import agent_leg, queue, recording, twiml  # noqa: F401 (their routes hang off bp)
@@ -139,7 +140,7 @@ def voice():
 def step():
     ivr, started = runtime(), time.perf_counter()
     sid = call_sid()
-    turn = request.args.get("t", type=int)
+    turn = request.args.get("t", type=parse_int)
     if turn is None:
         abort(400, "turn missing")
     no_input = request.args.get("ev") == "noinput"
@@ -213,7 +214,7 @@ def status():
 def _call_end(sid: str, call_status: str, state: CallState | None) -> CallEnd:
     duration = request.form.get("CallDuration", "")
     common = dict(call_sid=sid, call_status=call_status,
-                  duration_seconds=int(duration) if duration.isdigit() else None)
+                  duration_seconds=int_or_none(duration, max_length=9))
     if state is None:  # never answered by us, or its state expired
         return CallEnd(**common, outcome="caller_hung_up", caller=caller())
     outcome, _, reason = (state.ended or "caller_hung_up").partition(":")

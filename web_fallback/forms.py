@@ -11,10 +11,12 @@ import secrets
 
 from banking_core import errors
 from banking_core.catalog import Service
+from banking_core.digits import int_or_none
 from banking_core.money import parse_pesos
 from web_fallback import messages
 
 MAX_FIELD = 60  # longer than any reference or amount a biller takes
+ACCOUNT_ID_DIGITS = 12  # far more accounts than the bank will ever have
 _OPERATION = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -43,6 +45,7 @@ class PaymentForm:
 
     # What the core receives once the form is valid.
     account: object = None
+    selected_account_id: int | None = None
     amount_centavos: int | None = None
     checked_references: tuple[str, ...] = ()
 
@@ -72,11 +75,11 @@ class PaymentForm:
         except errors.InvalidReference as exc:
             self.errors[f"referencia{exc.position}"] = messages.reference_message(exc)
         self.account = None
-        if not self.account_id.isdigit():
+        if not self._read_account_id():
             self.errors["cuenta"] = messages.SIMPLE["unknown_account"]
         else:
             try:
-                self.account = bank.get_account(principal, int(self.account_id))
+                self.account = bank.get_account(principal, self.selected_account_id)
             except (errors.AccountNotOwned, errors.UnknownAccount):
                 # Not one of this session's accounts: a forged form (the core logs it).
                 self.errors["cuenta"] = messages.SIMPLE["account_not_owned"]
@@ -97,13 +100,19 @@ class PaymentForm:
         a posted payment gets its receipt back even if, since, the balance
         fell below the amount."""
         self.errors.clear()
-        if not self.account_id.isdigit() or len(self.account_id) > 12:
+        if not self._read_account_id():
             self.errors["cuenta"] = messages.SIMPLE["unknown_account"]
         try:
             self.amount_centavos = parse_pesos(self.amount)
         except ValueError:
             self.errors["importe"] = messages.SIMPLE["invalid_amount"]
         return self.valid
+
+    def _read_account_id(self) -> bool:
+        """The account's id as the select sends it: digits 0-9 only (int() would
+        read "１" or "١" as 1, and "²" would raise: a 500)."""
+        self.selected_account_id = int_or_none(self.account_id, max_length=ACCOUNT_ID_DIGITS)
+        return self.selected_account_id is not None
 
     def refuse(self, exc: errors.DomainError) -> None:
         """A refusal from posting, put next to the field it concerns."""

@@ -20,7 +20,7 @@ from web_fallback.session import current_principal, log_in, log_out, login_requi
 
 bp = Blueprint("conexion", __name__, url_prefix="/conexion", template_folder="templates",
                static_folder="static", static_url_path="/static")
-FOLIO = re.compile(r"^[0-9]{10}$")
+FOLIO = re.compile(r"[0-9]{10}")  # fullmatch: "$" would let a trailing newline in
 
 
 def _bank():
@@ -147,7 +147,7 @@ def execute(service_key):
     if form.parse():
         try:
             receipt = _bank().post_payment(
-                g.principal, channel="web", account_id=int(form.account_id),
+                g.principal, channel="web", account_id=form.selected_account_id,
                 service_key=service.service_key, references=form.references,
                 amount_centavos=form.amount_centavos,
                 idempotency_key=f"web:{g.principal.customer_id}:{operation}")
@@ -164,7 +164,7 @@ def execute(service_key):
 
 # ---- receipts and history -------------------------------------------------
 def _receipt_or_404(folio: str):
-    if not FOLIO.match(folio):
+    if not FOLIO.fullmatch(folio):
         abort(404)
     try:
         return _bank().get_receipt(g.principal, folio)

@@ -25,6 +25,7 @@ import re
 
 from num2words import num2words
 
+from banking_core.digits import is_ascii_digits
 from ivr.prompts import MONTHS, PromptCatalog, say_amount, say_date, say_digits, say_time
 
 READERS = ("digits", "amount", "date", "time", "number")
@@ -69,7 +70,7 @@ def value_token(kind: str, value) -> str | None:
     try:
         if kind == "digits":
             token = "".join(str(value).split())
-            return token if token.isdigit() and len(token) <= 64 else None
+            return token if is_ascii_digits(token, max_length=64) else None
         if kind == "amount":
             token = str(int(value))
             return token if _NUMBER.fullmatch(token) else None
@@ -97,7 +98,8 @@ def _parse(kind: str, token: str):
         if not _NUMBER.fullmatch(token):
             raise ValueError(token)
         return int(token)
-    if not token.isdigit() or len(token) > 64:
+    # Only 0-9: a URL such as digits/１２.wav must not be read out (nor cached) as "1, 2".
+    if not is_ascii_digits(token, max_length=64):
         raise ValueError(token)
     return token
 
@@ -127,7 +129,7 @@ def spoken_words(kind: str, token: str) -> list[tuple[str, str]]:
 
 
 def _spell(word: str) -> str:
-    return num2words(int(word), lang="es") if word.isdigit() else word
+    return num2words(int(word), lang="es") if is_ascii_digits(word) else word
 
 
 def gap_ms(separator: str) -> int:

@@ -72,7 +72,7 @@ def export_transcript(recording: Recording, menu: Menu, prompts: PromptCatalog) 
     if not recording.complete:
         lines.append("# The call's end was not reported (saved by the sweep): it may be cut short.")
     lines.append(f"name: {_q('Llamada grabada ' + recording.call_sid)}")
-    if recording.caller and re.fullmatch(r"\+[1-9]\d{7,14}", recording.caller):
+    if recording.caller and re.fullmatch(r"\+[1-9][0-9]{7,14}", recording.caller):
         lines.append(f"caller: {_q(recording.caller)}")
     if secrets:
         lines.append("# Secrets were never recorded: fill these in or pass --var name=value.")

@@ -27,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from banking_core.digits import is_ascii_digits
 from ivr.prompts import DIGIT_WORDS
 
 ACTIONS = ("ivr", "press", "silence", "hang_up", "expect_transfer", "expect_hangup", "check")
@@ -253,7 +254,7 @@ def parse_transcript(text: str, *, source: str) -> Transcript:
             isinstance(v, (str, type(None))) for v in variables.values()):
         raise TranscriptError(f"{source}: vars must map names to texts (quote numbers)")
     caller = data.get("caller")
-    if caller is not None and not re.fullmatch(r"\+[1-9]\d{7,14}", str(caller)):
+    if caller is not None and not re.fullmatch(r"\+[1-9][0-9]{7,14}", str(caller)):
         raise TranscriptError(f"{source}: caller must be an E.164 number such as +523336693552")
     lines = _step_lines(text)
     steps, known = [], set(map(str, variables))
@@ -318,7 +319,7 @@ def spoken_digits(text: str) -> str:
     """'cinco, seis, siete, uno' -> '5671' (how the IVR reads identifiers);
     text that already is digits comes back as it is."""
     words = [w for w in re.split(r"[\s,.;]+", text.strip().lower()) if w]
-    if all(w.isdigit() for w in words):
+    if all(is_ascii_digits(w) for w in words):
         return "".join(words)
     try:
         return "".join(str(DIGIT_WORDS.index(w)) for w in words)
