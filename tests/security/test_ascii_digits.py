@@ -105,10 +105,13 @@ def test_a_service_key_in_other_digits_has_no_payment_form(logged_in, service_ke
     assert response.status_code == 404
 
 
-def test_an_access_key_in_fullwidth_digits_is_malformed_not_unknown(browser):
+def test_an_access_key_in_fullwidth_digits_is_refused_like_any_failed_log_in(browser):
+    """Not read as Ana's key (１ is not 1), and answered in the one wording
+    every failed log-in gets (no enumeration)."""
     response = browser.log_in("１００００００１", "1357")
     assert response.status_code == 401
-    assert "La clave de acceso debe tener 8 dígitos y la contraseña 4." in browser.text
+    assert "La clave de acceso o la contraseña no coinciden" in browser.text
+    assert browser.get("/conexion/inicio").status_code == 302
 
 
 def test_a_receipt_stored_with_fullwidth_digits_still_downloads_as_pdf(
