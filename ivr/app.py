@@ -5,7 +5,7 @@ from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
 from banking_core.bank import Bank, build_bank
-from config import Settings
+from config import Settings, headers
 from config.logging import configure_logging
 
 
@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None,
         MAX_CONTENT_LENGTH=64 * 1024,  # no form here needs more; refuse floods early
     )
     app.session_interface = CookieSessionsOutsideIvr()
+    headers.init_app(app)
     app.extensions["settings"] = settings
     app.extensions["bank"] = bank or build_bank(settings)
 
