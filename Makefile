@@ -5,18 +5,43 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test install install-test system-packages audio audio-check migrate seed bench clean
+.PHONY: run test install install-test lock audit system-packages audio audio-check migrate seed \
+        bench clean
 
-# The venv is rebuilt when the project's dependencies change.
-$(BIN)/.installed: setup.cfg pyproject.toml
+# The venv installs exactly the versions (and files, by hash) the lock files
+# name, the ones audited; it is redone when a lock file changes. `make lock`
+# regenerates them after setup.cfg's dependencies change, keeping every pin it
+# can (LOCK_ARGS=--upgrade to move everything to the newest allowed).
+RUN_LOCK  := requirements/run.txt
+TEST_LOCK := requirements/test.txt
+$(BIN)/.installed: $(RUN_LOCK) setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(RUN_LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@$(BIN)/python -m pip check >/dev/null || { $(BIN)/python -m pip check; \
+	    echo "setup.cfg asks for something $(RUN_LOCK) lacks: run make lock"; exit 1; }
 	touch $@
 
-$(BIN)/.installed-test: $(BIN)/.installed
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+$(BIN)/.installed-test: $(BIN)/.installed $(TEST_LOCK)
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(TEST_LOCK)
 	touch $@
+
+# The test lock is the superset; the run lock is solved under it, so both name
+# the same version of every package they share.
+PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes \
+	--allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet pip-tools
+	mkdir -p requirements
+	$(PIP_COMPILE) --extra test --output-file $(TEST_LOCK) setup.cfg
+	$(PIP_COMPILE) --constraint $(TEST_LOCK) --output-file $(RUN_LOCK) setup.cfg
+
+# Known vulnerabilities in the locked versions (PyPI's advisory data, through
+# pip-audit): a finding fails the run naming the package and the advisory; an
+# unreachable service is said in one line and the run goes on.
+audit: $(BIN)/.installed-test
+	$(BIN)/python tools/audit_deps.py $(TEST_LOCK)
 
 # The desk's softphone runs Twilio's Voice JavaScript SDK, which the app serves
 # itself (never from a CDN): installed from the npm registry at the exact
@@ -64,6 +89,7 @@ system-packages:
 	fi
 
 test: install-test system-packages
+	$(BIN)/python tools/audit_deps.py $(TEST_LOCK)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 audio: install system-packages

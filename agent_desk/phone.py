@@ -15,6 +15,7 @@ from twilio.jwt.access_token import AccessToken
 from twilio.jwt.access_token.grants import VoiceGrant
 
 from agent_desk.views import agent_required, bp
+from config.headers import content_security_policy
 
 log = structlog.get_logger("agent_desk.phone")
 STATIC = Path(__file__).resolve().parent / "static"
@@ -26,22 +27,35 @@ POLL_SECONDS = 2  # how often the phone asks estado.json (and at once on a desk 
 # Unregistered this long, the phone says Twilio does not answer (the SDK itself
 # retries a signalling socket that opens and drops without raising an error).
 PATIENCE_SECONDS = 10
-# Only this page runs the SDK, so only it gets a policy: our own scripts, and
-# Twilio's signalling, event gateway and sounds for what the SDK itself opens.
-CONTENT_SECURITY_POLICY = "; ".join((
-    "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self'",
-    "connect-src 'self' https://*.twilio.com wss://*.twilio.com",
-    "media-src 'self' blob: https://sdk.twilio.com",
-    "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "form-action 'self'",
-))
+# Only this page runs the SDK, so only it may reach Twilio, and only the hosts
+# the vendored SDK (2.x, lib/twilio/regions.ts and constants.ts) opens:
+# signalling at wss://voice-js.<edge>.twilio.com/signal (the default edge
+# "roaming", then whichever edge Twilio's answer names), call-quality events at
+# https://eventgw.twilio.com, then eventgw.<home region>.twilio.com once Twilio
+# names the home region, and the ringtone and other sounds under
+# https://sdk.twilio.com (fetched with XHR into an AudioContext, or played by an
+# <audio> element where there is none). The interconnect edges and regions
+# ("-ix", "-tnx") are only reached when a Device is configured for them; ours
+# is not. The call's audio itself is WebRTC, which CSP does not govern.
+# tests/security/test_headers.py checks these lists against the vendored SDK.
+TWILIO_EDGES = ("roaming", "ashburn", "dublin", "frankfurt", "sao-paulo", "singapore",
+                "sydney", "tokyo", "umatilla")
+TWILIO_REGIONS = ("au1", "br1", "de1", "gll", "ie1", "jp1", "sg1", "us1", "us2")
+TWILIO_SOUNDS = "https://sdk.twilio.com"
+CONTENT_SECURITY_POLICY = content_security_policy({
+    "connect-src": (*(f"wss://voice-js.{edge}.twilio.com" for edge in TWILIO_EDGES),
+                    "https://eventgw.twilio.com",
+                    *(f"https://eventgw.{region}.twilio.com" for region in TWILIO_REGIONS),
+                    TWILIO_SOUNDS),
+    # blob: for browsers that play the remote stream through an object URL.
+    "media-src": ("blob:", TWILIO_SOUNDS),
+})
 
 
 @bp.get("/static/<path:filename>", endpoint="static")
 def static(filename):
     # The desk's own scripts and the vendored SDK: public code, like any page's.
-    response = send_from_directory(STATIC, filename)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return send_from_directory(STATIC, filename)
 
 
 @bp.get("/telefono")

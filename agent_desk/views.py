@@ -70,8 +70,7 @@ def agent_required(view):
 @bp.after_request
 def no_store(response):
     response.headers["Cache-Control"] = "no-store"
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    return response
+    return response  # the security headers are the app's (config/headers.py)
 
 
 # ---- log-in ---------------------------------------------------------------

@@ -9,7 +9,7 @@ import structlog
 from sqlalchemy.orm import sessionmaker
 
 from banking_core import (
-    accounts, agent_calls, agents, auth, billers, calls, handoffs, ledger, payments,
+    accounts, agent_calls, agents, auth, billers, calls, demo, handoffs, ledger, payments,
 )
 from banking_core import sessions as session_store
 from banking_core.policy import BankPolicy, Clock, utc_now
@@ -181,6 +181,10 @@ class Bank:
 
     def call_report(self, *, since=None) -> "calls.CallReport":
         return calls.call_report(self, since=since)
+
+    # The demo bank (a developer's front page)
+    def demo_logins(self) -> "demo.DemoLogins | None":
+        return demo.demo_logins(self)
 
     # Ledger
     def verify(self) -> ledger.VerifyReport:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask
 
 from banking_core.bank import Bank, build_bank
-from config import Settings
+from config import Settings, headers
 from config.logging import configure_logging
 from web_fallback.server_sessions import ServerSideSessions
 
@@ -22,6 +22,7 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None,
     # own (path, cookie, limits) as it registers; none for Twilio's webhooks,
     # whose state lives in the call store.
     app.session_interface = ServerSideSessions([], secure=settings.web_cookie_secure)
+    headers.init_app(app)
     app.extensions["settings"] = settings
     app.extensions["bank"] = bank or build_bank(settings)
 

@@ -263,7 +263,7 @@ def how_to_call(base: str) -> dict[str, str]:
 @with_appcontext
 def serve_command(host, port, workers):
     """Serve every channel with gunicorn, after printing where each answers."""
-    from ivr.site import service_urls
+    from ivr.site import demo_logins, service_urls
 
     base = f"http://{host}:{port}"
     # Twilio signs the URL it calls: unless a public URL is configured (a
@@ -271,7 +271,7 @@ def serve_command(host, port, workers):
     if not os.environ.get("PUBLIC_BASE_URL"):
         os.environ["PUBLIC_BASE_URL"] = base
     click.echo(f"Línea Directa serving on {base}")
-    for name, url in service_urls(base).items():
+    for name, url in service_urls(base, demo_logins(current_app)).items():
         click.echo(f"  {name:<40} {url}")
     for name, command in how_to_call(base).items():
         click.echo(f"  {name:<40} {command}")

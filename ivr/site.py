@@ -2,17 +2,29 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
+from markupsafe import escape
 from sqlalchemy import text
 
 bp = Blueprint("site", __name__)
 
 
-def service_urls(base_url: str) -> dict[str, str]:
-    """Where each part of the system answers; `ivr serve` prints the same list."""
+def demo_logins(app):
+    """The demo log-ins to print, or None: only in development, and only while
+    the bank holds them (a developer's machine with `make run`'s demo bank)."""
+    if app.extensions["settings"].environment != "development":
+        return None
+    return app.extensions["bank"].demo_logins()
+
+
+def service_urls(base_url: str, demo=None) -> dict[str, str]:
+    """Where each part of the system answers, with the demo log-ins if given;
+    `ivr serve` prints the same list."""
+    web = (f" (web, clave de acceso {demo.access_key}, contraseña {demo.nip})" if demo
+           else " (web)")
+    desk = f" ({demo.agent} / {demo.agent_password})" if demo else ""
     return {
-        "Conexión Personal (web, clave de acceso 10000001, contraseña 1357)":
-            f"{base_url}/conexion/",
-        "Escritorio de ejecutivos (agente1 / agente-demo-1)": f"{base_url}/escritorio/",
+        f"Conexión Personal{web}": f"{base_url}/conexion/",
+        f"Escritorio de ejecutivos{desk}": f"{base_url}/escritorio/",
         "Teléfono del escritorio (Twilio Voice SDK)": f"{base_url}/escritorio/telefono",
         "Línea Directa IVR (Twilio voice webhook, POST)": f"{base_url}/ivr/voice",
         "Twilio status callback (POST)": f"{base_url}/ivr/status",
@@ -25,8 +37,9 @@ def service_urls(base_url: str) -> dict[str, str]:
 def index():
     settings = current_app.extensions["settings"]
     items = "".join(
-        f'<li>{name}: <a href="{url}">{url}</a></li>'
-        for name, url in service_urls(settings.public_base_url).items()
+        f'<li>{escape(name)}: <a href="{escape(url)}">{escape(url)}</a></li>'
+        for name, url in service_urls(settings.public_base_url,
+                                      demo_logins(current_app)).items()
     )
     return (
         "<!doctype html><html lang='es-MX'><meta charset='utf-8'>"

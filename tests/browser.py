@@ -36,6 +36,26 @@ def launched_chromium():
             browser.close()
 
 
+# Every page of a browser context reports its Content-Security-Policy
+# violations to the test, across navigations and pop-up windows: the event
+# (what was blocked, by which directive) and Chromium's console line for it.
+_REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) => window.__cspViolation(
+    `${e.violatedDirective} blocked ${e.blockedURI || "inline"} on ${location.pathname}` +
+    (e.sourceFile ? ` (${e.sourceFile}:${e.lineNumber})` : "")));
+"""
+
+
+def watch_policy_violations(context) -> list[str]:
+    """The list every Content-Security-Policy violation in `context` is added to."""
+    violations: list[str] = []
+    context.expose_function("__cspViolation", lambda text: violations.append(text))
+    context.add_init_script(_REPORT_VIOLATIONS)
+    context.on("console", lambda message: violations.append(f"console: {message.text}")
+               if "Content Security Policy" in message.text else None)
+    return violations
+
+
 @contextlib.contextmanager
 def served(app):
     """`app` on a real HTTP port of 127.0.0.1; yields its base URL."""

@@ -166,8 +166,14 @@ def chromium():
 
 @pytest.fixture
 def page(chromium):
+    """A page in a fresh context; any Content-Security-Policy violation in it
+    (its pop-ups included) fails the test: the pages must work under the policy."""
+    from tests.browser import watch_policy_violations
+
     context = chromium.new_context(locale="es-MX")
+    violations = watch_policy_violations(context)
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
     context.close()
+    assert violations == [], "Content-Security-Policy violations:\n" + "\n".join(violations)

@@ -33,9 +33,7 @@ def no_store(response):
     # nor shown again by the back button after logging out.
     if response.mimetype == "text/html":
         response.headers["Cache-Control"] = "no-store"
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    return response
+    return response  # the security headers are the app's (config/headers.py)
 
 
 @bp.errorhandler(CSRFError)

@@ -56,6 +56,10 @@ def test_the_demo_customer_pays_service_1411_and_sees_the_folio(page, live_site)
     assert page.locator(".folio").inner_text() == payment.folio
     assert page.get_by_text("Su pago fue realizado con éxito.").is_visible()
     assert page.get_by_text("$650.50").is_visible()
+    # Imprimir opens the browser's print dialog (stood in for: headless has none).
+    page.evaluate("window.print = () => { window.__printed = true; }")
+    page.get_by_role("button", name="Imprimir").click()
+    assert page.evaluate("window.__printed") is True
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "receipt.png"), full_page=True)
     page.set_viewport_size({"width": 375, "height": 740})

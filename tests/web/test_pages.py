@@ -293,7 +293,12 @@ def test_the_receipt_prints_and_downloads_as_pdf(logged_in):
     _, done = review_and_execute(logged_in)
     folio = done.location.rsplit("/", 1)[1]
     logged_in.get(done.location)
-    assert "conexion.css" in logged_in.text and "window.print()" in logged_in.text
+    assert "conexion.css" in logged_in.text
+    # Imprimir is wired by a script file (the policy allows no onclick=).
+    assert '<script src="/conexion/static/recibo.js" defer></script>' in logged_in.text
+    assert '<button type="button" id="imprimir">Imprimir</button>' in logged_in.text
+    script = logged_in.get("/conexion/static/recibo.js").get_data(as_text=True)
+    assert 'getElementById("imprimir")' in script and "window.print()" in script
     css = logged_in.get("/conexion/static/conexion.css").get_data(as_text=True)
     assert "@media print" in css
     pdf = logged_in.get(f"/conexion/pagos/{folio}.pdf")
