@@ -1,14 +1,20 @@
-"""Two app instances sharing one Redis serve alternate turns of one call."""
+"""Two app instances sharing one Redis serve alternate turns of one call, and
+the same browser and call sessions."""
+import dataclasses
+import json
+
 import pytest
 import redis as redis_lib
 from sqlalchemy import func, select
 
 from banking_core import loader
 from banking_core.models import Payment
+from banking_core.sessions import RedisSessionStore
 from ivr.app import create_app
 from ivr.simulator import SimulatedCall
 from ivr.state import RedisCallStore
 from tests import services
+from tests.web.conftest import Browser
 
 
 @pytest.fixture(params=["postgres"])
@@ -130,5 +136,33 @@ def test_the_recording_lives_beside_the_state_so_the_state_stays_small(settings,
     assert redis_client.ttl(f"ivr:call:{call.call_sid}:rec") > 0
     assert call.hang_up() == 204
     assert not redis_client.exists(f"ivr:call:{call.call_sid}", f"ivr:call:{call.call_sid}:rec")
+    for app in apps:
+        app.extensions["bank"].engine.dispose()
+
+
+def test_sessions_in_redis_are_one_across_instances_and_end_on_all(settings, redis_client):
+    """With REDIS_URL, sessions live in Redis: a browser served by either
+    instance is the same session, and a log-out on one ends it on the other,
+    along with the same customer's call."""
+    shared = dataclasses.replace(settings, redis_url=services.REDIS_URL)
+    apps = [create_app(shared, call_store=RedisCallStore(redis_client)) for _ in range(2)]
+    assert all(isinstance(app.extensions["bank"].sessions, RedisSessionStore) for app in apps)
+    loader.seed_demo(apps[0].extensions["bank"])
+    here, there = Browser(apps[0]), Browser(apps[1])
+    assert here.log_in().status_code == 302
+    token = here.client.get_cookie("conexion_sesion", path="/conexion").value
+    there.client.set_cookie("conexion_sesion", token, domain="localhost", path="/conexion")
+    assert there.get("/conexion/inicio").status_code == 200
+    call = SimulatedCall(Alternating(apps), base_url=settings.public_base_url,
+                         auth_token=settings.twilio_auth_token)
+    call.start()
+    for keys in ("1", "10000001", "1357"):
+        call.press(keys)
+    there.post("/conexion/salir")
+    response = here.get("/conexion/inicio")
+    assert response.status_code == 302 and "/conexion/entrar" in response.location
+    assert "su acceso se cerró o fue bloqueado" in call.press("1").text
+    left = [json.loads(redis_client.get(key)) for key in redis_client.scan_iter("linea:session:*")]
+    assert left and all(session["principal"] is None for session in left)  # only the notices
     for app in apps:
         app.extensions["bank"].engine.dispose()
