@@ -23,7 +23,7 @@ import time
 from typing import Callable, Protocol
 
 import redis
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 
 from banking_core.models import LoginSession
 
@@ -154,11 +154,6 @@ class DatabaseSessionStore(_Clocked):
             uow.commit()
             return done.rowcount
 
-    def count(self, principal: str) -> int:
-        with self.bank.unit_of_work() as uow:
-            return len(uow.session.scalars(
-                select(LoginSession.id).where(LoginSession.principal == principal)).all())
-
 
 class RedisSessionStore(_Clocked):
     """Sessions in Redis: every worker sees them, and each expires by itself.
@@ -225,10 +220,6 @@ class RedisSessionStore(_Clocked):
 
     def end_all(self, principal):
         return int(self._end_all(keys=[self._set_key(principal)]))
-
-    def count(self, principal: str) -> int:
-        return sum(1 for key in self.redis.smembers(self._set_key(principal))
-                   if self.redis.exists(key))
 
 
 def store_from_settings(bank, settings) -> SessionStore:

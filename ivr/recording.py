@@ -21,7 +21,7 @@ from banking_core.call_transcripts import Recording
 from config.logging import redact_value
 from ivr.interpreter import Event, Reply
 from ivr.menu_schema import Menu
-from ivr.state import MAX_RECORDED_TURNS as MAX_TURNS, CallState
+from ivr.state import CallState
 
 
 def record_turn(state: CallState, menu: Menu, *, event: Event, input_node: str | None,

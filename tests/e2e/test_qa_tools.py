@@ -7,7 +7,6 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from banking_core.models import CallTranscript
 from config.logging import configure_logging

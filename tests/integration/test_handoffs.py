@@ -115,7 +115,6 @@ def test_a_callback_request_is_taken_like_a_waiting_call(demo):
 
 
 def test_an_agent_account_locks_after_five_failures_in_fifteen_minutes(demo, clock):
-    import datetime as dt
 
     for _ in range(5):
         with pytest.raises(errors.InvalidCredentials):
