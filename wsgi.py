@@ -1,2 +1,2 @@
-from ivr.app import create_app
+from linea_directa.app import create_app
 app = create_app()

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from banking_core import errors
+from banking_core import errors, ledger
 from banking_core.digits import is_ascii_digits
-from banking_core.models import Account
-from banking_core.views import AccountView, Principal
+from banking_core.models import Account, Customer
+from banking_core.views import AccountView, LedgerAccount, Principal
 
 
 def _view(account: Account) -> AccountView:
@@ -57,3 +57,15 @@ def refuse_account(bank, principal: Principal, account_id, **context) -> errors.
     bank.log.warning("account_refused", customer=principal.customer_id,
                      account_id=str(account_id)[:20], method=principal.method, **context)
     return errors.AccountNotOwned("that account is not available to you")
+
+
+def ledger_accounts(bank) -> list[LedgerAccount]:
+    """Every account (the bank's own included) with its balance as the ledger
+    sums it, for the operators."""
+    with bank.unit_of_work() as uow:
+        rows = uow.session.execute(
+            select(Account, Customer.name).outerjoin(Customer).order_by(Account.id)).all()
+        return [LedgerAccount(number=account.number, kind=account.kind,
+                              balance_centavos=ledger.account_balance(uow.session, account.id),
+                              clabe=account.clabe, owner=owner or account.name or "")
+                for account, owner in rows]

@@ -259,3 +259,11 @@ def list_payments(bank, principal: Principal, *, limit: int = 50) -> list[Receip
             .order_by(Payment.posted_at.desc(), Payment.id.desc()).limit(limit)
         ).all()
     return [_receipt(row, bank) for row in rows]
+
+
+def latest_payments(bank, *, limit: int = 50) -> list[Receipt]:
+    """Every customer's latest payments, newest first: the operators' view."""
+    with bank.engine.connect() as connection:
+        rows = connection.execute(
+            _RECEIPT.order_by(Payment.id.desc()).limit(limit)).all()
+    return [_receipt(row, bank) for row in rows]

@@ -41,6 +41,16 @@ class AccountView:
 
 
 @dataclasses.dataclass(frozen=True)
+class LedgerAccount:
+    """An account as the operators list it: its balance as the ledger sums it."""
+    number: str
+    kind: str
+    balance_centavos: int
+    clabe: str | None
+    owner: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Receipt:
     folio: str
     channel: str

@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from banking_core import loader, migrate  # noqa: E402
 from config import Settings  # noqa: E402
-from ivr.simulator import FlaskTransport, SimulatedCall  # noqa: E402
+from qa.simulator import FlaskTransport, SimulatedCall  # noqa: E402
 from ivr.state import MemoryCallStore  # noqa: E402
-from ivr.twilio_sim import ACCOUNT_SID, Twilio  # noqa: E402
+from qa.twilio_sim import ACCOUNT_SID, Twilio  # noqa: E402
 from telephony.call_control import TwilioCallControl  # noqa: E402
 
 TOKEN = "bench-twilio-token"
@@ -34,7 +34,7 @@ TOKEN = "bench-twilio-token"
 
 class Line:
     def __init__(self, folder: Path):
-        from ivr.app import create_app
+        from linea_directa.app import create_app
 
         database = f"sqlite:///{folder / 'bank.db'}"
         migrate.upgrade(database)

@@ -79,7 +79,7 @@ class HttpTransport:
 
 def set_up_calls(base_url: str, count: int):
     """Live calls standing at the main menu; returns them (simulator objects)."""
-    from ivr.simulator import SimulatedCall
+    from qa.simulator import SimulatedCall
 
     calls = []
     for _ in range(count):
@@ -186,7 +186,7 @@ def main(argv=None) -> int:
     subprocess.run([str(VENV_BIN / "ivr"), "bank", "seed-demo"], env=env, check=True,
                    capture_output=True)
     threads = 2
-    server = gunicorn("ivr.app:create_app()", args.port, env, args.worker_threads)
+    server = gunicorn("linea_directa.app:create_app()", args.port, env, args.worker_threads)
     try:
         wait_until_up(f"{base_url}/healthz")
         print(f"setting up {args.calls} live calls through the webhooks ...", flush=True)

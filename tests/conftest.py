@@ -124,7 +124,7 @@ def settings(tmp_path, database_url):
 
 @pytest.fixture
 def app(settings):
-    from ivr.app import create_app
+    from linea_directa.app import create_app
 
     app = create_app(settings)
     app.config.update(TESTING=True)

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from banking_core import loader
 from banking_core.models import Agent as AgentRow
-from ivr.simulator import FlaskTransport, SimulatedCall
+from qa.simulator import FlaskTransport, SimulatedCall
 from ivr.state import MemoryCallStore
-from ivr.twilio_sim import ACCOUNT_SID, Twilio
+from qa.twilio_sim import ACCOUNT_SID, Twilio
 from telephony import call_control
 from tests.web.conftest import Browser, web_settings
 
@@ -52,7 +52,7 @@ def twilio(desk_settings):
 
 @pytest.fixture
 def desk_app(desk_settings, twilio):
-    from ivr.app import create_app
+    from linea_directa.app import create_app
 
     calls = call_control.from_settings(desk_settings, http_client=twilio.rest)
     app = create_app(desk_settings, call_store=MemoryCallStore(), call_control=calls)

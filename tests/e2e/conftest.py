@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from ivr.audio.wavfile import read_wav
-from ivr.simulator import CallError, FlaskTransport, SimulatedCall
+from qa.simulator import CallError, FlaskTransport, SimulatedCall
 from ivr.state import MemoryCallStore
 
 
@@ -19,7 +19,7 @@ def prompt_mode(request):
 def ivr_app(settings, prompt_mode):
     """The whole app on the demo bank, as `make run` serves it."""
     from banking_core import loader
-    from ivr.app import create_app
+    from linea_directa.app import create_app
 
     settings = dataclasses.replace(settings, ivr_prompt_mode=prompt_mode)
     app = create_app(settings, call_store=MemoryCallStore())

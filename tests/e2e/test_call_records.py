@@ -64,7 +64,7 @@ def test_a_repeated_status_callback_keeps_the_first_record(dial, bank):
 
 
 def test_a_call_we_never_answered_is_still_recorded(dial, bank):
-    from ivr.simulator import SimulatedCall
+    from qa.simulator import SimulatedCall
     call = dial()
     other = SimulatedCall(call.transport, base_url=call.base_url, auth_token="unused",
                           twilio=call.twilio)  # busy: never answered, only reported

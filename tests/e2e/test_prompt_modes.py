@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from ivr.simulator import FlaskTransport, SimulatedCall
+from qa.simulator import FlaskTransport, SimulatedCall
 from ivr.state import MemoryCallStore
 from tests.e2e.conftest import listener
 from tests.e2e.test_call_flow import login_with_access_key
@@ -28,7 +28,7 @@ def database_url(request, sqlite_url):
 def place_scripted_call(settings, mode: str) -> tuple[list[tuple[str, str]], list[str]]:
     """The call's transcript, and the URLs it played."""
     from banking_core import loader
-    from ivr.app import create_app
+    from linea_directa.app import create_app
 
     app = create_app(dataclasses.replace(settings, ivr_prompt_mode=mode),
                      call_store=MemoryCallStore())

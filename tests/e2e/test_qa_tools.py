@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from linea_directa.cli import cli as ivr_cli
+
 from banking_core.models import CallTranscript
 from config.logging import configure_logging
 from ivr.state import CallState, MemoryCallStore
@@ -30,7 +32,7 @@ def restore_logging(settings):
 @pytest.fixture
 def cli(ivr_app):
     runner = ivr_app.test_cli_runner()
-    return lambda *args, **kw: runner.invoke(args=list(args), **kw)
+    return lambda *args, **kw: runner.invoke(ivr_cli, args=list(args), **kw)
 
 
 def write(tmp_path, name, text) -> str:
@@ -130,7 +132,7 @@ def free_port() -> int:
 def test_replay_and_load_over_http_against_a_running_server(settings, cli):
     from werkzeug.serving import make_server
 
-    from ivr.app import create_app
+    from linea_directa.app import create_app
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"

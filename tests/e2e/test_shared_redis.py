@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from banking_core import loader
 from banking_core.models import Payment
 from banking_core.sessions import RedisSessionStore
-from ivr.app import create_app
-from ivr.simulator import SimulatedCall
+from linea_directa.app import create_app
+from qa.simulator import SimulatedCall
 from ivr.state import RedisCallStore
 from tests import services
 from tests.web.conftest import Browser
@@ -82,7 +82,7 @@ def test_concurrent_duplicate_deliveries_run_the_turn_once(settings, redis_clien
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    from ivr.simulator import FlaskTransport
+    from qa.simulator import FlaskTransport
 
     apps = [create_app(settings, call_store=RedisCallStore(redis_client)) for _ in range(2)]
     loader.seed_demo(apps[0].extensions["bank"])

@@ -9,11 +9,11 @@ import pytest
 from click.testing import CliRunner
 
 from config import ConfigError, Settings
-from ivr.audio import check as audio_check
+from tools.audio import check as audio_check
 from ivr.audio import pieces
 from ivr.audio.manifest import load_manifest
 from ivr.audio.wavfile import decode, read_wav
-from ivr.cli import cli
+from linea_directa.cli import cli
 from ivr.prompts import load_prompts
 
 AUDIO = Settings().audio_dir
@@ -27,7 +27,7 @@ def database_url(request, sqlite_url):
 
 @pytest.fixture
 def play_app(settings):
-    from ivr.app import create_app
+    from linea_directa.app import create_app
 
     app = create_app(dataclasses.replace(settings, ivr_prompt_mode="play"))
     yield app
@@ -175,7 +175,7 @@ def test_play_mode_plays_prompts_and_says_only_what_cannot_be_recorded(play_app)
 
 
 def test_play_mode_answers_the_first_turn_with_play_inside_the_gather(play_app):
-    from ivr.simulator import SimulatedCall, FlaskTransport
+    from qa.simulator import SimulatedCall, FlaskTransport
 
     settings = play_app.extensions["settings"]
     call = SimulatedCall(FlaskTransport(play_app.test_client()),
@@ -187,7 +187,7 @@ def test_play_mode_answers_the_first_turn_with_play_inside_the_gather(play_app):
 
 
 def test_play_mode_refuses_to_start_without_every_recording(settings, tmp_path):
-    from ivr.app import create_app
+    from linea_directa.app import create_app
 
     copy = tmp_path / "audio" / "es-MX"
     shutil.copytree(ES_MX, copy)

@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from ivr.audio import check as audio_check
-from ivr.audio.build import build
+from tools.audio import check as audio_check
+from tools.audio.build import build
 from ivr.audio.manifest import load_manifest
 from ivr.audio.wavfile import read_wav
 from tests import services
@@ -72,7 +72,7 @@ def test_a_rebuild_renders_only_what_changed_and_removes_what_is_stale(engine_av
 
 
 def test_a_broken_manifest_stops_the_build_unless_forced(engine_available, tmp_path):
-    from ivr.audio.build import BuildError
+    from tools.audio.build import BuildError
 
     (tmp_path / "manifest.json").write_text("[]", encoding="utf-8")
     with pytest.raises(BuildError, match="malformed.*--force"):
@@ -81,7 +81,7 @@ def test_a_broken_manifest_stops_the_build_unless_forced(engine_available, tmp_p
 
 
 def test_an_unknown_language_has_no_voice(tmp_path):
-    from ivr.audio.tts import EngineError
+    from tools.audio.tts import EngineError
 
     with pytest.raises(EngineError, match="no espeak-ng voice known for language 'tlh'"):
         build("tlh", TEXTS, tmp_path)

@@ -153,7 +153,7 @@ def test_calls_report_summarises_recorded_calls(runner, app):
 
 
 def test_the_serve_banner_says_how_to_dial_the_line():
-    from ivr.commands import how_to_call
+    from linea_directa.cli import how_to_call
 
     shown = how_to_call("http://127.0.0.1:5000")
     assert shown["Call it from this terminal (softphone)"].endswith(

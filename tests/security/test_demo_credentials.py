@@ -7,7 +7,8 @@ from sqlalchemy import update
 
 from banking_core import loader
 from banking_core.models import Agent
-from ivr.app import create_app
+from linea_directa.app import create_app
+from linea_directa.cli import cli as ivr_cli
 from tests.desk.conftest import QA_BANK
 from tests.web.conftest import web_settings
 
@@ -21,7 +22,7 @@ def make_app(tmp_path, sqlite_url, monkeypatch):
     """An app on a fresh bank in the given environment, and what `/` and
     `ivr serve` show (the server itself is not started)."""
     monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)  # `ivr serve` sets it for gunicorn
-    monkeypatch.setattr("ivr.commands.os.execv", lambda *args: None)
+    monkeypatch.setattr("linea_directa.cli.os.execv", lambda *args: None)
     apps = []
 
     def build(bank_files=(), **env):
@@ -31,7 +32,7 @@ def make_app(tmp_path, sqlite_url, monkeypatch):
             loader.load_file(app.extensions["bank"], path)
         page = app.test_client().get("/", base_url="https://localhost")
         assert page.status_code == 200
-        banner = app.test_cli_runner().invoke(args=["serve", "--port", "5099"])
+        banner = app.test_cli_runner().invoke(ivr_cli, args=["serve", "--port", "5099"])
         assert banner.exit_code == 0, banner.output
         assert "Conexión Personal" in banner.output and "/escritorio/" in banner.output
         return app, page.get_data(as_text=True), banner.output

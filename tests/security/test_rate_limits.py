@@ -8,7 +8,7 @@ import redis as redis_lib
 
 from banking_core import loader
 from config import ConfigError, Settings
-from ivr.app import create_app
+from linea_directa.app import create_app
 from tests import services
 from tests.desk.conftest import (  # noqa: F401 - fixtures
     database_url, desk_app, desk_env, desk_settings, dial, twilio,

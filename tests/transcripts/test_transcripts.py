@@ -7,11 +7,11 @@ import pytest
 
 from banking_core.call_transcripts import load_transcripts
 from config import Settings
-from ivr.qa import coverage
-from ivr.qa.lines import LocalExchange
-from ivr.qa.report import failure_text
-from ivr.qa.runner import run_transcript
-from ivr.qa.transcript import load_transcript, transcript_paths
+from qa import coverage
+from qa.lines import LocalExchange
+from qa.report import failure_text
+from qa.runner import run_transcript
+from qa.transcript import load_transcript, transcript_paths
 from tests.conftest import TEST_PEPPER
 
 HERE = Path(__file__).parent

@@ -4,7 +4,7 @@ act on (gone, or unavailable)."""
 import pytest
 from twilio.http.http_client import TwilioHttpClient
 
-from ivr.twilio_sim import ACCOUNT_SID, Twilio
+from qa.twilio_sim import ACCOUNT_SID, Twilio
 from telephony.call_control import (
     REST_TIMEOUT, CallControlUnavailable, CallGone, NoCallControl, TwilioCallControl,
 )

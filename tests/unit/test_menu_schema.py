@@ -79,7 +79,7 @@ def test_not_yaml_is_said_plainly():
 def test_the_app_refuses_to_start_with_a_bad_menu(tmp_path, monkeypatch):
     from config import Settings
     from ivr import webhooks
-    from ivr.app import create_app
+    from linea_directa.app import create_app
 
     bad = tmp_path / "menu.yaml"
     bad.write_text((MENU_DIR / "linea_directa.yaml").read_text()

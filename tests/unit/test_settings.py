@@ -51,7 +51,7 @@ def test_production_refuses_development_secrets():
 
 
 def test_serving_without_redis_keeps_every_turn_in_one_process():
-    from ivr.commands import server_layout
+    from linea_directa.cli import server_layout
 
     assert server_layout(Settings.from_env({}), 2)[:2] == (1, 4)
     assert server_layout(Settings.from_env({"REDIS_URL": "redis://127.0.0.1:6379/0"}), 2) \

@@ -1,7 +1,7 @@
 """The simulator reads TwiML as Twilio does."""
 import pytest
 
-from ivr.simulator import CallError, parse_twiml
+from qa.simulator import CallError, parse_twiml
 
 
 def test_enqueue_with_a_task_carries_the_agents_context():

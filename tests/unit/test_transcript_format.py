@@ -1,8 +1,8 @@
 """The transcript format: what a tester writes, and the errors a bad file gets."""
 import pytest
 
-from ivr.qa.runner import evaluate
-from ivr.qa.transcript import TranscriptError, parse_transcript, spoken_digits
+from qa.runner import evaluate
+from qa.transcript import TranscriptError, parse_transcript, spoken_digits
 
 
 def parse(text):

@@ -9,7 +9,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from ivr.twilio_sim import ACCOUNT_SID, CallError, Twilio
+from qa.twilio_sim import ACCOUNT_SID, CallError, Twilio
 
 BASE = "https://ivr.example"
 TOKEN = "token-0123456789"

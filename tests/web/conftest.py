@@ -30,7 +30,7 @@ def web_env():
 
 @pytest.fixture
 def web_app(tmp_path, database_url, web_env):
-    from ivr.app import create_app
+    from linea_directa.app import create_app
 
     app = create_app(web_settings(tmp_path, database_url, **web_env))
     loader.seed_demo(app.extensions["bank"])

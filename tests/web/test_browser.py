@@ -12,7 +12,7 @@ from tests.web.conftest import web_settings
 def live_site(tmp_path, sqlite_url):
     """The whole app on a real HTTP port (plain http on localhost, so the
     session cookie is not Secure here, as in development)."""
-    from ivr.app import create_app
+    from linea_directa.app import create_app
 
     app = create_app(web_settings(tmp_path, sqlite_url, WEB_COOKIE_SECURE="0"))
     loader.seed_demo(app.extensions["bank"])

@@ -1,11 +1,21 @@
-"""The application factory: everything is built here, nothing at import time."""
+"""The application factory, the composition root: the one place that knows
+every part of the system and wires them together (settings, bank, sessions,
+headers, each channel's blueprints and commands). Nothing is built at import
+time; the runtime's packages never import this one."""
 from __future__ import annotations
 
-from flask import Flask
+import click
+from flask import Flask, current_app
+from flask.cli import ScriptInfo
 
+import agent_desk
+import ivr
+import web_fallback
+from banking_core import cli as operator_cli
 from banking_core.bank import Bank, build_bank
 from config import Settings, headers
 from config.logging import configure_logging
+from ivr import login_limits
 from web_fallback.server_sessions import ServerSideSessions
 
 
@@ -26,31 +36,22 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None,
     app.extensions["settings"] = settings
     app.extensions["bank"] = bank or build_bank(settings)
 
-    from ivr import login_limits, site, url_converters, webhooks
     login_limits.init_app(app, settings)
-    from ivr.audio import web as audio_web
-    url_converters.init_app(app)
-    app.register_blueprint(site.bp)
-    audio_web.init_app(app)
-    webhooks.init_app(app, store=call_store, call_control=call_control)
-    import agent_desk
-    import web_fallback
+    ivr.init_app(app, call_store=call_store, call_control=call_control)
     web_fallback.init_app(app)
     agent_desk.init_app(app)
     login_limits.limit_login_views(app, settings)
-
-    from ivr.commands import bank_cli, calls_cli, db_cli, notify_cli, serve_command
-    app.cli.add_command(db_cli)
-    app.cli.add_command(calls_cli)
-    app.cli.add_command(bank_cli)
-    app.cli.add_command(notify_cli)
-    app.cli.add_command(serve_command)
-
-    from ivr.qa.commands import dial_command, replay_command, transcripts_cli
-    app.cli.add_command(replay_command)
-    app.cli.add_command(transcripts_cli)
-    app.cli.add_command(dial_command)
+    operator_cli.register(app.cli, bank=lambda: get_bank(_commands_app()),
+                          settings=lambda: get_settings(_commands_app()))
     return app
+
+
+def _commands_app() -> Flask:
+    """The app a command runs for: the one in context (`ivr` pushes it), or
+    the one the command line was started with (a test's CLI runner)."""
+    if current_app:
+        return current_app._get_current_object()
+    return click.get_current_context().ensure_object(ScriptInfo).load_app()
 
 
 def get_bank(app: Flask) -> Bank:

@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ivr.audio import tts
+from tools.audio import tts
 from ivr.audio.manifest import Entry, Manifest, ManifestError, load_manifest, text_hash
 from ivr.audio.pieces import pause_ms, tts_text
 from ivr.audio.wavfile import mulaw_wav, silence

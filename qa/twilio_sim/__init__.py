@@ -6,9 +6,9 @@ client for the `twilio` library). Tests hold several legs at once (callers and
 agents) and watch who talks to whom. Each rule modelled cites the doc it comes
 from, in leg.py, rooms.py and rest.py.
 """
-from ivr.twilio_sim.account import ACCOUNT_SID, Twilio
-from ivr.twilio_sim.heard import CallError, Heard
-from ivr.twilio_sim.leg import Leg
-from ivr.twilio_sim.softphone import Softphone
+from qa.twilio_sim.account import ACCOUNT_SID, Twilio
+from qa.twilio_sim.heard import CallError, Heard
+from qa.twilio_sim.leg import Leg
+from qa.twilio_sim.softphone import Softphone
 
 __all__ = ["ACCOUNT_SID", "CallError", "Heard", "Leg", "Softphone", "Twilio"]

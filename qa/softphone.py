@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import textwrap
 
-from ivr.qa.report import ms
-from ivr.simulator import CallError, Heard, SimulatedCall
+from qa.report import ms
+from qa.simulator import CallError, Heard, SimulatedCall
 
 HELP = "keys 0-9 * # (a whole entry on one line, e.g. 1411#), s = silence, h = hang up"
 

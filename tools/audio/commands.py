@@ -8,9 +8,9 @@ from __future__ import annotations
 import click
 
 from ivr.audio import pieces
-from ivr.audio.build import BuildError, build
-from ivr.audio.check import check
-from ivr.audio.tts import EngineError
+from tools.audio.build import BuildError, build
+from tools.audio.check import check
+from tools.audio.tts import EngineError
 from ivr.prompts import PROMPT_DIR, PromptError, load_prompts
 
 

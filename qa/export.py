@@ -15,7 +15,7 @@ import re
 from banking_core.call_transcripts import Recording
 from ivr.menu_schema import Menu
 from ivr.prompts import PromptCatalog
-from ivr.qa.runner import normalize
+from qa.runner import normalize
 
 _PLACEHOLDER = re.compile(r"\{[^}]*\}")
 MIN_FRAGMENT = 10  # shorter fixed words ("Cuenta terminación") match too much

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 import xml.etree.ElementTree as ET
 
-from ivr.qa.runner import RunResult
+from qa.runner import RunResult
 
 
 def ms(seconds: float) -> str:

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import time
 
-from ivr.twilio_sim.heard import (
+from qa.twilio_sim.heard import (
     CALL_VERBS, CONFERENCE_WAIT_VERBS, QUEUE_WAIT_VERBS, CallError, Heard, parse_document,
     resolve, transfer_of,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ivr.audio import pieces
-from ivr.audio.build import engine_for
+from tools.audio.build import engine_for
 from ivr.audio.manifest import ManifestError, load_manifest, text_hash
 from ivr.audio.wavfile import WavError, read_wav
 from ivr.prompts import PromptCatalog

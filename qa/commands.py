@@ -38,7 +38,7 @@ def _variables(pairs) -> dict:
 
 def _line_source(settings, target, auth_token, database_url, no_database, bank_files):
     """(line_for_transcript, shared_line, closer)."""
-    from ivr.qa.lines import LineError, LocalExchange, remote_line
+    from qa.lines import LineError, LocalExchange, remote_line
 
     if target:
         if bank_files:
@@ -84,8 +84,8 @@ def _line_source(settings, target, auth_token, database_url, no_database, bank_f
 def replay_command(paths, target, auth_token, database_url, no_database, bank_files, var_pairs,
                    junit, concurrency, repeat, ramp_up, coverage, verbose):
     """Replay the transcripts in PATHS (files, or directories of *.yaml)."""
-    from ivr.qa.report import junit_xml, result_text, summary_text
-    from ivr.qa.transcript import TranscriptError, load_transcript, transcript_paths
+    from qa.report import junit_xml, result_text, summary_text
+    from qa.transcript import TranscriptError, load_transcript, transcript_paths
 
     settings = _settings()
     variables = _variables(var_pairs)
@@ -103,7 +103,7 @@ def replay_command(paths, target, auth_token, database_url, no_database, bank_fi
     started = time.perf_counter()
     try:
         if load:
-            from ivr.qa.load import run_load
+            from qa.load import run_load
 
             # In-process, the callers share one app and bank, as a server's would be.
             line = shared or new_line()
@@ -148,7 +148,7 @@ def replay_command(paths, target, auth_token, database_url, no_database, bank_fi
 
 
 def _run_one(transcript, line, variables):
-    from ivr.qa.runner import run_transcript
+    from qa.runner import run_transcript
 
     return run_transcript(transcript, line, variables)
 
@@ -165,8 +165,8 @@ def _recordings(line, call_sids):
 
 
 def _print_coverage(settings, shared, recordings, calls: int) -> None:
-    from ivr.qa import coverage
-    from ivr.qa.lines import load_line_menu
+    from qa import coverage
+    from qa.lines import load_line_menu
 
     if recordings is None:
         click.echo("coverage unavailable: over HTTP it is read from the server's recorded "
@@ -189,7 +189,7 @@ transcripts_cli = click.Group("transcripts", help="Recorded calls (secrets maske
 @with_appcontext
 def transcripts_export(call_sid, output):
     """Turn a recorded call into a replayable transcript."""
-    from ivr.qa.export import export_transcript
+    from qa.export import export_transcript
 
     recording = call_transcripts.load_transcript(current_app.extensions["bank"], call_sid)
     if recording is None:
@@ -253,7 +253,7 @@ def transcripts_sweep(idle):
 def dial_command(target, auth_token, caller):
     """A call in the terminal: see what the IVR says, type keys, s = silence,
     h = hang up."""
-    from ivr.qa.softphone import run_softphone
+    from qa.softphone import run_softphone
 
     settings = _settings()
     _quiet_logs(settings)

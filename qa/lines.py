@@ -24,7 +24,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from ivr.simulator import FlaskTransport, HttpTransport, SimulatedCall
+from qa.simulator import FlaskTransport, HttpTransport, SimulatedCall
 
 
 class LineError(RuntimeError):
@@ -91,7 +91,7 @@ class LocalExchange:
 
     def line(self) -> InProcessLine:
         """A fresh copy of the prepared bank, with its own app."""
-        from ivr.app import create_app
+        from linea_directa.app import create_app
         from ivr.state import MemoryCallStore
 
         with self._lock:

@@ -19,7 +19,7 @@ from banking_core.models import (
     Account, Biller, CallRecord, Credential, OutboxMessage, Payment,
 )
 from banking_core.money import format_mxn, parse_pesos
-from ivr.qa.transcript import fill, spoken_digits
+from qa.transcript import fill, spoken_digits
 
 
 def run_checks(spec: dict, *, bank, call_sid: str, values: dict) -> list[str]:

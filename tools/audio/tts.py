@@ -29,7 +29,7 @@ def voice_for(language: str) -> str:
     voice = VOICES.get(language) or VOICES.get(language.split("-")[0])
     if voice is None:
         raise EngineError(f"no espeak-ng voice known for language {language!r} "
-                          "(add one to VOICES in ivr/audio/tts.py)")
+                          "(add one to VOICES in tools/audio/tts.py)")
     return voice
 
 

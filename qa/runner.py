@@ -9,9 +9,9 @@ import dataclasses
 import re
 import time
 
-from ivr.qa.checks import run_checks
-from ivr.qa.transcript import TEMPLATE, Expect, Step, Transcript, fill
-from ivr.simulator import CallError, Heard, SimulatedCall
+from qa.checks import run_checks
+from qa.transcript import TEMPLATE, Expect, Step, Transcript, fill
+from qa.simulator import CallError, Heard, SimulatedCall
 
 
 @dataclasses.dataclass(frozen=True)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 
-from ivr.twilio_sim.heard import resolve
+from qa.twilio_sim.heard import resolve
 
 
 def new_sid(prefix: str) -> str:

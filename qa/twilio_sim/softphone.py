@@ -7,9 +7,9 @@ parameters "will be sent in the body of the HTTP request"); a <Dial><Client>
 rings it, and it may answer or reject."""
 from __future__ import annotations
 
-from ivr.twilio_sim.heard import CallError
-from ivr.twilio_sim.leg import Leg
-from ivr.twilio_sim.rooms import new_sid
+from qa.twilio_sim.heard import CallError
+from qa.twilio_sim.leg import Leg
+from qa.twilio_sim.rooms import new_sid
 
 
 class Softphone:

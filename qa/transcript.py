@@ -8,7 +8,7 @@ A transcript is YAML: a name, optional `vars`, and `steps`, each one of
     hang_up                 the caller hangs up
     expect_transfer         the call ends in a transfer (optionally {queue, reason})
     expect_hangup           the IVR says goodbye and hangs up
-    check: {…}              the bank's side (ivr/qa/checks.py)
+    check: {…}              the bank's side (qa/checks.py)
 
 An EXPECTATION is a text (found anywhere in what was said, ignoring case and
 runs of spaces), {regex: …} (its named groups capture values), {any: [...]}

@@ -14,8 +14,8 @@ import queue
 import threading
 import time
 
-from ivr.qa.report import ms, percentile
-from ivr.qa.runner import RunResult, run_transcript
+from qa.report import ms, percentile
+from qa.runner import RunResult, run_transcript
 
 
 @dataclasses.dataclass

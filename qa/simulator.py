@@ -1,5 +1,5 @@
 """A caller and a Twilio, simulated: places a call against the webhooks exactly
-as Twilio does, through the simulated Twilio account of `ivr.twilio_sim`
+as Twilio does, through the simulated Twilio account of `qa.twilio_sim`
 (signed form posts with Twilio's parameters, a fresh CallSid, From/To in
 E.164; <Gather>, <Redirect>, <Say>, <Play>, <Pause>, <Enqueue> with its wait
 URL and action, <Dial> with its action, <Hangup>; the status callback when
@@ -19,8 +19,8 @@ import xml.etree.ElementTree as ET
 from typing import Callable
 from urllib.parse import urlsplit
 
-from ivr.twilio_sim import ACCOUNT_SID, CallError, Heard, Twilio
-from ivr.twilio_sim.heard import parse_document, resolve, transfer_of
+from qa.twilio_sim import ACCOUNT_SID, CallError, Heard, Twilio
+from qa.twilio_sim.heard import parse_document, resolve, transfer_of
 
 __all__ = ["ACCOUNT_SID", "CallError", "FlaskTransport", "Heard", "HttpTransport",
            "SimulatedCall", "Twilio", "parse_twiml"]

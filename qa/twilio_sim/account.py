@@ -22,11 +22,11 @@ from urllib.parse import urlencode, urlsplit
 
 from twilio.request_validator import RequestValidator
 
-from ivr.twilio_sim.heard import CallError
-from ivr.twilio_sim.leg import Leg
-from ivr.twilio_sim.rest import FakeRestApi
-from ivr.twilio_sim.rooms import Conference, Queue, new_sid
-from ivr.twilio_sim.softphone import Softphone
+from qa.twilio_sim.heard import CallError
+from qa.twilio_sim.leg import Leg
+from qa.twilio_sim.rest import FakeRestApi
+from qa.twilio_sim.rooms import Conference, Queue, new_sid
+from qa.twilio_sim.softphone import Softphone
 
 ACCOUNT_SID = "AC" + "0" * 32
 MAX_SETTLE_STEPS = 200  # a REST loop (redirect → redirect → …) is a bug, said loudly

@@ -1,0 +1,113 @@
+"""`ivr`: the command line of operators, QA and developers, assembled here
+(a Flask CLI group over the app factory): the bank's operator commands (added
+by the factory), `serve`, the QA tools and the prompt-audio build. The running
+system (wsgi.py) never imports this module, so never the tools."""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from config import ConfigError, Settings
+from ivr.site import demo_logins, service_urls
+from linea_directa.app import create_app, get_settings
+from qa.commands import dial_command, replay_command, transcripts_cli
+from tools.audio.commands import audio_cli
+
+
+def _make_app():
+    return create_app()
+
+
+# ---- ivr serve ------------------------------------------------------------
+def server_layout(settings, workers: int) -> tuple[int, int, str]:
+    """(processes, threads, why): without Redis, call state lives in the process,
+    so every turn of a call must reach the same one: one process, with threads."""
+    if settings.redis_url or workers <= 1:
+        return workers, 1, ""
+    return 1, workers * 2, (f"no REDIS_URL: call state is in-process, so 1 worker with "
+                            f"{workers * 2} threads instead of {workers} workers")
+
+
+def how_to_call(base: str) -> dict[str, str]:
+    """The QA tools pointed at this server, as the banner shows them."""
+    ivr = os.path.relpath(os.path.join(os.path.dirname(sys.executable), "ivr"))
+    return {
+        "Call it from this terminal (softphone)": f"{ivr} dial --target {base}",
+        "Replay scripted calls (and load)":
+            f"{ivr} replay tests/transcripts/load --target {base}",
+    }
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@with_appcontext
+def serve_command(host, port, workers):
+    """Serve every channel with gunicorn, after printing where each answers."""
+    base = f"http://{host}:{port}"
+    # Twilio signs the URL it calls: unless a public URL is configured (a
+    # tunnel, a load balancer), the one we serve on is it, for the workers too.
+    if not os.environ.get("PUBLIC_BASE_URL"):
+        os.environ["PUBLIC_BASE_URL"] = base
+    click.echo(f"Línea Directa serving on {base}")
+    for name, url in service_urls(base, demo_logins(current_app)).items():
+        click.echo(f"  {name:<40} {url}")
+    for name, command in how_to_call(base).items():
+        click.echo(f"  {name:<40} {command}")
+    gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) \
+        or shutil.which("gunicorn")
+    if gunicorn is None:
+        raise click.ClickException("gunicorn is not installed")
+    workers, threads, note = server_layout(get_settings(current_app), workers)
+    if note:
+        click.echo(f"  ({note})")
+    sys.stdout.flush()
+    os.execv(gunicorn, [gunicorn, "--workers", str(workers), "--threads", str(threads),
+                        "--bind", f"{host}:{port}", "--access-logfile", "-",
+                        "linea_directa.app:create_app()"])
+
+
+cli = FlaskGroup(create_app=_make_app, load_dotenv=False,
+                 help="Línea Directa: database, bank, notifications, serving and QA.")
+for command in (serve_command, replay_command, transcripts_cli, dial_command):
+    cli.add_command(command)
+cli.add_command(audio_cli)  # needs no app: see tools/audio/commands.py
+
+
+def _safe_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - a URL we cannot parse is shown as nothing
+        return "(unparseable DATABASE_URL)"
+
+
+def main() -> None:
+    # An operator gets one clear line, never a traceback with a connection string.
+    try:
+        cli.main(prog_name="ivr", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except ConfigError as exc:
+        click.echo(f"Error: configuration: {exc}", err=True)
+        sys.exit(2)
+    except (OperationalError, ProgrammingError) as exc:
+        url = _safe_url(Settings.from_env().database_url)
+        hint = " (run `ivr db upgrade`?)" if isinstance(exc, ProgrammingError) or \
+            "no such table" in str(exc.orig) else ""
+        click.echo(f"Error: database {url}: {type(exc.orig).__name__}: "
+                   f"{str(exc.orig).strip().splitlines()[0]}{hint}", err=True)
+        sys.exit(1)

@@ -1,0 +1,1 @@
+"""Tools run by developers and the build, never by the running system."""
