@@ -12,6 +12,7 @@ from banking_core import (
     accounts, agent_calls, agents, auth, billers, calls, demo, handoffs, ledger, payments,
 )
 from banking_core import sessions as session_store
+from banking_core.db import make_engine, make_session_factory
 from banking_core.policy import BankPolicy, Clock, utc_now
 from banking_core.secrets import SecretHasher
 from banking_core.uow import UnitOfWork
@@ -196,8 +197,6 @@ class Bank:
 
 def build_bank(settings, *, engine=None, clock: Clock = utc_now) -> Bank:
     """A Bank wired from settings (engine made here unless one is given)."""
-    from banking_core.db import make_engine, make_session_factory
-
     engine = engine or make_engine(settings.database_url)
     hasher = SecretHasher(pepper=settings.nip_pepper, time_cost=settings.argon2_time_cost,
                           memory_kib=settings.argon2_memory_kib)

@@ -7,8 +7,12 @@ import re
 from pathlib import Path
 from typing import Callable, Mapping
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from limits import parse_many
 
 from banking_core.digits import is_ascii_digits, parse_int
+from banking_core.money import parse_pesos
 from config import instance_secrets
 from config.hours import parse_hours
 
@@ -48,8 +52,6 @@ def _boolean(raw: str) -> bool:
 def _pesos(raw: str) -> int:
     # Limits are written in pesos by operators ("20000" or "20000.50") and kept
     # as integer centavos; money never passes through a float.
-    from banking_core.money import parse_pesos
-
     return parse_pesos(raw)
 
 
@@ -100,8 +102,6 @@ def _fill_secrets(values: dict) -> None:
 
 def _check_rate_limit(name: str, value: str) -> None:
     """One limit in the `limits` library's words, e.g. "5 per 15 minutes"."""
-    from limits import parse_many
-
     try:
         items = parse_many(value)
     except ValueError:
@@ -331,7 +331,6 @@ class Settings:
                 raise ConfigError(f"{name}: set a random secret of at least {length} characters")
         _check_public_base_url(self.public_base_url, production=self.is_production)
         try:
-            from zoneinfo import ZoneInfo
 
             ZoneInfo(self.bank_timezone)
         except Exception:

@@ -14,6 +14,15 @@ from flask.cli import with_appcontext
 
 from banking_core import call_transcripts
 from config.logging import configure_logging
+from ivr import recording
+from qa import coverage
+from qa.export import export_transcript
+from qa.lines import LineError, LocalExchange, load_line_menu, remote_line
+from qa.load import run_load
+from qa.report import junit_xml, result_text, summary_text
+from qa.runner import run_transcript
+from qa.softphone import run_softphone
+from qa.transcript import TranscriptError, load_transcript, transcript_paths
 
 
 def _settings():
@@ -38,8 +47,6 @@ def _variables(pairs) -> dict:
 
 def _line_source(settings, target, auth_token, database_url, no_database, bank_files):
     """(line_for_transcript, shared_line, closer)."""
-    from qa.lines import LineError, LocalExchange, remote_line
-
     if target:
         if bank_files:
             raise click.UsageError("--bank-file loads the in-process bank; for a server, "
@@ -84,9 +91,6 @@ def _line_source(settings, target, auth_token, database_url, no_database, bank_f
 def replay_command(paths, target, auth_token, database_url, no_database, bank_files, var_pairs,
                    junit, concurrency, repeat, ramp_up, coverage, verbose):
     """Replay the transcripts in PATHS (files, or directories of *.yaml)."""
-    from qa.report import junit_xml, result_text, summary_text
-    from qa.transcript import TranscriptError, load_transcript, transcript_paths
-
     settings = _settings()
     variables = _variables(var_pairs)
     try:
@@ -103,7 +107,6 @@ def replay_command(paths, target, auth_token, database_url, no_database, bank_fi
     started = time.perf_counter()
     try:
         if load:
-            from qa.load import run_load
 
             # In-process, the callers share one app and bank, as a server's would be.
             line = shared or new_line()
@@ -148,8 +151,6 @@ def replay_command(paths, target, auth_token, database_url, no_database, bank_fi
 
 
 def _run_one(transcript, line, variables):
-    from qa.runner import run_transcript
-
     return run_transcript(transcript, line, variables)
 
 
@@ -165,8 +166,6 @@ def _recordings(line, call_sids):
 
 
 def _print_coverage(settings, shared, recordings, calls: int) -> None:
-    from qa import coverage
-    from qa.lines import load_line_menu
 
     if recordings is None:
         click.echo("coverage unavailable: over HTTP it is read from the server's recorded "
@@ -189,8 +188,6 @@ transcripts_cli = click.Group("transcripts", help="Recorded calls (secrets maske
 @with_appcontext
 def transcripts_export(call_sid, output):
     """Turn a recorded call into a replayable transcript."""
-    from qa.export import export_transcript
-
     recording = call_transcripts.load_transcript(current_app.extensions["bank"], call_sid)
     if recording is None:
         raise click.ClickException(
@@ -224,8 +221,6 @@ def transcripts_list(limit):
 def transcripts_sweep(idle):
     """Save the recordings of calls whose status callback never came, before
     their state expires (run it from cron; needs REDIS_URL)."""
-    from ivr import recording
-
     settings = _settings()
     if not settings.redis_url:
         raise click.ClickException("no REDIS_URL: call state lives inside the server process, "
@@ -253,8 +248,6 @@ def transcripts_sweep(idle):
 def dial_command(target, auth_token, caller):
     """A call in the terminal: see what the IVR says, type keys, s = silence,
     h = hang up."""
-    from qa.softphone import run_softphone
-
     settings = _settings()
     _quiet_logs(settings)
     new_line, shared, close = _line_source(settings, target, auth_token, None, True, ())

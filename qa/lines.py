@@ -24,6 +24,16 @@ import tempfile
 import threading
 from pathlib import Path
 
+from banking_core import loader, migrate
+from banking_core.bank import build_bank
+from ivr.audio.library import AudioLibrary
+from ivr.audio.manifest import ManifestError
+from ivr.menu_schema import load_menu
+from ivr.operations import OPERATIONS
+from ivr.prompts import load_prompts
+from ivr.state import MemoryCallStore
+from ivr.webhooks import MENU_FILE
+from linea_directa.app import create_app
 from qa.simulator import FlaskTransport, HttpTransport, SimulatedCall
 
 
@@ -60,9 +70,6 @@ class InProcessLine:
 
 class LocalExchange:
     def __init__(self, settings, *, bank_files=(), play_to_text=None):
-        from banking_core import loader, migrate
-        from banking_core.bank import build_bank
-
         self.folder = Path(tempfile.mkdtemp(prefix="ivr-replay-"))
         self.template = self.folder / "template.db"
         self.settings = self._settings(settings, self.template)
@@ -91,9 +98,6 @@ class LocalExchange:
 
     def line(self) -> InProcessLine:
         """A fresh copy of the prepared bank, with its own app."""
-        from linea_directa.app import create_app
-        from ivr.state import MemoryCallStore
-
         with self._lock:
             self._count += 1
             database = self.folder / f"line-{self._count}.db"
@@ -126,7 +130,6 @@ class RemoteLine:
 
 def remote_line(settings, url: str, *, auth_token: str | None = None,
                 database_url: str | None = None, play_to_text=None) -> RemoteLine:
-    from banking_core.bank import build_bank
 
     bank = None
     if database_url != "":  # "" = no database: no checks, no coverage
@@ -140,9 +143,6 @@ def remote_line(settings, url: str, *, auth_token: str | None = None,
 def local_recordings(settings):
     """A server in play mode answers <Play>: heard through this checkout's audio
     manifest (assumed the server's too, like the menu). None without one."""
-    from ivr.audio.library import AudioLibrary
-    from ivr.audio.manifest import ManifestError
-
     try:
         return AudioLibrary(settings.audio_dir, settings.ivr_language).text_for
     except ManifestError:
@@ -151,10 +151,5 @@ def local_recordings(settings):
 
 def load_line_menu(settings):
     """The menu as this checkout has it (over HTTP: assumed the server's too)."""
-    from ivr.menu_schema import load_menu
-    from ivr.operations import OPERATIONS
-    from ivr.prompts import load_prompts
-    from ivr.webhooks import MENU_FILE
-
     prompts = load_prompts(settings.ivr_language)
     return load_menu(MENU_FILE, prompts=prompts.keys(), operations=set(OPERATIONS))

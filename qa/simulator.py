@@ -19,6 +19,8 @@ import xml.etree.ElementTree as ET
 from typing import Callable
 from urllib.parse import urlsplit
 
+import requests
+
 from qa.twilio_sim import ACCOUNT_SID, CallError, Heard, Twilio
 from qa.twilio_sim.heard import parse_document, resolve, transfer_of
 
@@ -48,7 +50,6 @@ class HttpTransport:
     """Form posts over HTTP with keep-alive: one connection pool per thread
     (a requests.Session is not thread-safe), so a load run's threads each
     reuse their own connections instead of paying a TCP handshake per turn."""
-
     def __init__(self, timeout: float = 15.0):
         self.timeout = timeout  # Twilio waits 15 s for an answer
         self._local = threading.local()
@@ -56,7 +57,6 @@ class HttpTransport:
     def _session(self):
         session = getattr(self._local, "session", None)
         if session is None:
-            import requests
 
             session = self._local.session = requests.Session()
         return session
@@ -68,7 +68,6 @@ class HttpTransport:
         return self._send("GET", url, None, headers)
 
     def _send(self, method: str, url: str, data, headers: dict) -> tuple[int, str]:
-        import requests
 
         try:
             response = self._session().request(method, url, data=data, headers=headers,
@@ -80,7 +79,6 @@ class HttpTransport:
 
 class SimulatedCall:
     """One caller's call to the bank's number."""
-
     def __init__(self, transport, *, base_url: str, auth_token: str,
                  caller: str = "+523336693552", called: str = "+525557213390",
                  play_to_text: Callable[[str], str | None] | None = None, play=None,

@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 
 from banking_core.digits import is_ascii_digits
+from banking_core.money import parse_pesos
 from ivr.prompts import DIGIT_WORDS
 
 ACTIONS = ("ivr", "press", "silence", "hang_up", "expect_transfer", "expect_hangup", "check")
@@ -200,7 +201,6 @@ def _check(value, where: str) -> dict:
             raise TranscriptError(f"{where}: {name} has unknown field(s) "
                                   f"{', '.join(sorted(unknown))}; known: {', '.join(sorted(fields))}")
         if "amount" in spec:
-            from banking_core.money import parse_pesos
 
             try:
                 if not TEMPLATE.search(str(spec["amount"])):

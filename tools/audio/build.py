@@ -14,10 +14,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from tools.audio import tts
+from pydub import AudioSegment
+from pydub.silence import detect_leading_silence
+
 from ivr.audio.manifest import Entry, Manifest, ManifestError, load_manifest, text_hash
 from ivr.audio.pieces import pause_ms, tts_text
 from ivr.audio.wavfile import mulaw_wav, silence
+from tools.audio import tts
 
 SILENCE_DBFS = -45.0  # below this, the engine's lead-in and tail count as silence
 KEEP_MS = 15          # of that silence, kept at each end so a piece does not click
@@ -102,9 +105,6 @@ def _render(engine: dict, key: str, text: str, kind: str, directory: Path) -> En
 
 def _process(raw: Path, out: Path, text: str) -> int:
     """Trim, level and convert one engine recording; returns its length in ms."""
-    from pydub import AudioSegment
-    from pydub.silence import detect_leading_silence
-
     try:
         sound = AudioSegment.from_wav(raw)
         head = detect_leading_silence(sound, silence_threshold=SILENCE_DBFS, chunk_size=5)

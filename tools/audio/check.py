@@ -4,10 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from ivr.audio import pieces
-from tools.audio.build import engine_for
 from ivr.audio.manifest import ManifestError, load_manifest, text_hash
-from ivr.audio.wavfile import WavError, read_wav
+from ivr.audio.wavfile import MULAW_TO_LINEAR, WavError, read_wav
 from ivr.prompts import PromptCatalog
+from tools.audio.build import engine_for
 
 MAX_EDGE_SILENCE_MS = 300
 SILENT_BELOW = 330  # linear amplitude (about -40 dBFS): quieter than speech
@@ -72,7 +72,6 @@ def file_problems(blob: bytes, *, pause: bool = False) -> list[str]:
 
 
 def edge_silences_ms(samples: bytes) -> tuple[int, int]:
-    from ivr.audio.wavfile import MULAW_TO_LINEAR
 
     loud = [i for i, code in enumerate(samples) if abs(MULAW_TO_LINEAR[code]) >= SILENT_BELOW]
     if not loud:

@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import click
 
+from config import Settings
 from ivr.audio import pieces
+from ivr.prompts import PROMPT_DIR, PromptError, load_prompts
 from tools.audio.build import BuildError, build
 from tools.audio.check import check
 from tools.audio.tts import EngineError
-from ivr.prompts import PROMPT_DIR, PromptError, load_prompts
 
 
 def _audio_dir():
-    from config import Settings
-
     return Settings.from_env().audio_dir
 
 
