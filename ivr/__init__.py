@@ -7,10 +7,8 @@ def init_app(app, *, call_store=None, call_control=None) -> None:
     # Imported here, not at the top: the tools that only read the IVR's
     # prompts and menus (the audio build, the QA tools) import this package
     # too, and must not pull in Flask, Twilio and the bank with it.
-    from ivr import site, url_converters, webhooks
+    from ivr import webhooks
     from ivr.audio import web as audio_web
 
-    url_converters.init_app(app)
-    app.register_blueprint(site.bp)
     audio_web.init_app(app)
     webhooks.init_app(app, store=call_store, call_control=call_control)

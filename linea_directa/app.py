@@ -16,6 +16,7 @@ from banking_core.bank import Bank, build_bank
 from config import Settings, headers
 from config.logging import configure_logging
 from ivr import login_limits
+from linea_directa import site, url_converters
 from web_fallback.server_sessions import ServerSideSessions
 
 
@@ -37,6 +38,8 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None,
     app.extensions["bank"] = bank or build_bank(settings)
 
     login_limits.init_app(app, settings)
+    url_converters.init_app(app)  # digits 0-9 only in every URL's ids
+    app.register_blueprint(site.bp)
     ivr.init_app(app, call_store=call_store, call_control=call_control)
     web_fallback.init_app(app)
     agent_desk.init_app(app)

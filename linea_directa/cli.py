@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from config import ConfigError, Settings
-from ivr.site import demo_logins, service_urls
+from linea_directa.site import demo_logins, service_urls
 from linea_directa.app import create_app, get_settings
 from qa.commands import dial_command, replay_command, transcripts_cli
 from tools.audio.commands import audio_cli
