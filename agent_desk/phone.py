@@ -15,7 +15,7 @@ from twilio.jwt.access_token import AccessToken
 from twilio.jwt.access_token.grants import VoiceGrant
 
 from agent_desk.views import agent_required, bp
-from config.headers import content_security_policy
+from web.headers import content_security_policy
 
 log = structlog.get_logger("agent_desk.phone")
 STATIC = Path(__file__).resolve().parent / "static"

@@ -12,29 +12,15 @@ from flask import (
 from banking_core import errors
 from banking_core.agent_calls import DISPOSITIONS
 from banking_core.sessions import agent_principal
-from ivr.login_limits import login_limits
 from telephony.call_control import CallControlUnavailable, CallGone
-from web_fallback import messages, server_sessions
-from web_fallback.forms import PaymentForm, carried_operation, posted_operation
+from web import messages
+from web import sessions as web_sessions
+from web.login_limits import login_limits
+from web.messages import CALLER_AT, METHODS, REASONS
+from web.payment_form import PaymentForm, carried_operation, posted_operation
 
 bp = Blueprint("desk", __name__, url_prefix="/escritorio", template_folder="templates")
 log = structlog.get_logger("agent_desk")
-REASONS = {
-    "alphanumeric_reference": "Referencia con letras y números",
-    "caller_request": "El cliente pidió un ejecutivo",
-    "max_attempts": "Demasiados intentos fallidos en el IVR",
-    "credential_blocked": "Acceso bloqueado",
-    "ambiguous_account": "Cuenta de retiro ambigua",
-    "technical_problem": "Problema técnico del IVR",
-    "callback": "Pidió que le devolvieran la llamada",
-}
-# Where the caller is, in the agent's words.
-CALLER_AT = {"ivr": "en el IVR", "queue": "en la fila, esperando su teléfono",
-             "agent": "en línea con usted", "verifying": "marcando su NIP en el IVR",
-             "gone": "colgó"}
-METHODS = {"access_key": "clave de acceso + NIP (IVR)", "card": "tarjeta + NIP (IVR)",
-           "account": "cuenta + NIP (IVR)", "card+nip": "tarjeta + NIP verificado por el ejecutivo",
-           "account+nip": "cuenta + NIP verificado por el ejecutivo"}
 
 
 def _bank():
@@ -70,7 +56,7 @@ def agent_required(view):
 @bp.after_request
 def no_store(response):
     response.headers["Cache-Control"] = "no-store"
-    return response  # the security headers are the app's (config/headers.py)
+    return response  # the security headers are the app's (web/headers.py)
 
 
 # ---- log-in ---------------------------------------------------------------
@@ -90,14 +76,14 @@ def login():
         login_limits().failed(attempt)
         return render_template("desk/login.html", username=username,
                                error=messages.AGENT_LOGIN_FAILED), 401
-    server_sessions.log_in(agent_principal(agent.id))
+    web_sessions.log_in(agent_principal(agent.id))
     session["agent_id"] = agent.id
     return redirect(url_for(".index"))
 
 
 @bp.post("/salir")
 def logout():
-    server_sessions.log_out()
+    web_sessions.log_out()
     return redirect(url_for(".login"))
 
 

@@ -11,9 +11,9 @@ from banking_core.money import format_mxn
 from banking_core.sessions import customer_principal
 from banking_core.views import Principal
 from ivr.interpreter import Context, Outcome
-from ivr.login_limits import minutes_to_wait
 from ivr.prompts import join_spoken
 from ivr.state import STATE_TTL
+from web.login_limits import minutes_to_wait
 
 KIND_WORDS = {"cheques": "cheques", "ahorro": "ahorro", "nomina": "nómina"}
 PAYMENT_VARS = ("account_last4", "account_id", "service_key", "service_name",
@@ -27,7 +27,7 @@ PAYMENT_VARS = ("account_last4", "account_id", "service_key", "service_name",
 class Services:
     bank: object
     prompts: object
-    login_limits: object  # ivr/login_limits.py: failed log-ins per caller and credential
+    login_limits: object  # web/login_limits.py: failed log-ins per caller and credential
 
 
 def _principal(ctx: Context) -> Principal:

@@ -10,14 +10,14 @@ from flask.cli import ScriptInfo
 
 import agent_desk
 import ivr
+import web
 import web_fallback
 from banking_core import cli as operator_cli
 from banking_core.bank import Bank, build_bank
-from config import Settings, headers
+from config import Settings
 from config.logging import configure_logging
-from ivr import login_limits
+from ivr.blueprint import bp as ivr_webhooks
 from linea_directa import site, url_converters
-from web_fallback.server_sessions import ServerSideSessions
 
 
 def create_app(settings: Settings | None = None, *, bank: Bank | None = None,
@@ -29,21 +29,20 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None,
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=64 * 1024,  # no form here needs more; refuse floods early
     )
-    # Server-side sessions for the browser channels, each of which adds its
-    # own (path, cookie, limits) as it registers; none for Twilio's webhooks,
-    # whose state lives in the call store.
-    app.session_interface = ServerSideSessions([], secure=settings.web_cookie_secure)
-    headers.init_app(app)
     app.extensions["settings"] = settings
     app.extensions["bank"] = bank or build_bank(settings)
 
-    login_limits.init_app(app, settings)
+    # The web layer first: sessions, headers, log-in limits (the IVR's
+    # operations use them too), CSRF and error pages are the whole app's.
+    web.init_app(app)
     url_converters.init_app(app)  # digits 0-9 only in every URL's ids
     app.register_blueprint(site.bp)
     ivr.init_app(app, call_store=call_store, call_control=call_control)
+    # Twilio's webhooks are authenticated by their signature, not a browser
+    # token, and answer their errors in TwiML.
+    web.exempt(app, ivr_webhooks)
     web_fallback.init_app(app)
     agent_desk.init_app(app)
-    login_limits.limit_login_views(app, settings)
     operator_cli.register(app.cli, bank=lambda: get_bank(_commands_app()),
                           settings=lambda: get_settings(_commands_app()))
     return app

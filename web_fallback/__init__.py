@@ -1,27 +1,29 @@
 """Conexión Personal: the bank's web page where customers pay the same services
-as on the phone line, through the same banking core."""
+as on the phone line, through the same banking core. A thin channel on the
+shared web layer (web/): its own pages, menu and receipt; the sessions, CSRF,
+headers, limits, form and words are the layer's."""
 from __future__ import annotations
 
-from flask_wtf.csrf import CSRFProtect
+import web
+from web.channels import BrowserChannel, WayBack
+from web.login_limits import limit_per_address
+from web.sessions import Channel
 
-from web_fallback.server_sessions import Channel
-
-csrf = CSRFProtect()
 # However active, a customer logs in again after this long (from the log-in).
 SESSION_LIFETIME = 8 * 60 * 60
 
 
 def init_app(app) -> None:
-    from ivr.blueprint import bp as ivr_webhooks
     from web_fallback import views
 
-    app.config.update(WTF_CSRF_TIME_LIMIT=None)  # the token lives as long as the session
     settings = app.extensions["settings"]
-    app.session_interface.channels.append(Channel(
-        name="web", path="/conexion", cookie="conexion_sesion",
-        idle=settings.web_session_idle_minutes * 60,
-        lifetime=SESSION_LIFETIME))
-    csrf.init_app(app)
-    # Twilio's webhooks are authenticated by their signature, not a browser token.
-    csrf.exempt(ivr_webhooks)
+    web.add_channel(app, BrowserChannel(
+        blueprint=views.bp.name,
+        session=Channel(name="web", path="/conexion", cookie="conexion_sesion",
+                        idle=settings.web_session_idle_minutes * 60,
+                        lifetime=SESSION_LIFETIME),
+        layout="conexion/base.html",
+        home=WayBack("conexion.home", "Ir a Mis cuentas"),
+        login=WayBack("conexion.login", "Ir a la página de acceso")))
     app.register_blueprint(views.bp)
+    limit_per_address(app, "conexion.login")

@@ -1,6 +1,6 @@
 """Who is logged in to Conexión Personal.
 
-The session lives in the bank's session store (web_fallback/server_sessions.py):
+The session lives in the bank's session store (web/sessions.py):
 the browser holds only its token. It keeps the principal the core gave at
 log-in (customer and the accounts this log-in may touch); nothing secret: no
 access key, no NIP. Inactivity (WEB_SESSION_IDLE_MINUTES) and the 8-hour
@@ -14,11 +14,11 @@ from flask import flash, g, redirect, request, session, url_for
 
 from banking_core.sessions import customer_principal
 from banking_core.views import Principal
-from web_fallback import server_sessions
+from web import sessions as web_sessions
 
 
 def log_in(principal: Principal) -> None:
-    server_sessions.log_in(customer_principal(principal))
+    web_sessions.log_in(customer_principal(principal))
     session["principal"] = {
         "customer_id": principal.customer_id, "customer_name": principal.customer_name,
         "method": principal.method, "account_ids": sorted(principal.account_ids),
@@ -27,7 +27,7 @@ def log_in(principal: Principal) -> None:
 
 
 def log_out() -> None:
-    server_sessions.log_out()
+    web_sessions.log_out()
 
 
 def current_principal() -> Principal | None:

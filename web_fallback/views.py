@@ -10,12 +10,13 @@ from flask import (
     url_for,
 )
 
-from flask_wtf.csrf import CSRFError
-
 from banking_core import errors
-from ivr.login_limits import login_limits
-from web_fallback import messages, receipt_pdf
-from web_fallback.forms import PaymentForm, carried_operation, posted_operation
+from web import messages
+from web.csrf import CSRFError
+from web.errors import error_response
+from web.login_limits import login_limits
+from web.payment_form import PaymentForm, carried_operation, posted_operation
+from web_fallback import receipt_pdf
 from web_fallback.session import current_principal, log_in, log_out, login_required
 
 bp = Blueprint("conexion", __name__, url_prefix="/conexion", template_folder="templates",
@@ -33,7 +34,7 @@ def no_store(response):
     # nor shown again by the back button after logging out.
     if response.mimetype == "text/html":
         response.headers["Cache-Control"] = "no-store"
-    return response  # the security headers are the app's (config/headers.py)
+    return response  # the security headers are the app's (web/headers.py)
 
 
 @bp.errorhandler(CSRFError)
@@ -42,7 +43,7 @@ def form_expired(exc):
     the session is over (a log-out, a block, inactivity), back to the log-in
     saying so; with a live session it is a forged or stale form: 400."""
     if current_principal() is not None:
-        return exc
+        return error_response(exc)
     flash("Su sesión terminó. Ingrese de nuevo.", "info")
     return redirect(url_for(".login"), 303)
 
@@ -192,9 +193,3 @@ def receipt_pdf_download(folio):
 def history():
     return render_template("conexion/history.html",
                            payments=_bank().list_payments(g.principal))
-
-
-@bp.app_template_filter("mxn")
-def mxn(centavos):
-    from banking_core.money import format_mxn
-    return format_mxn(centavos)

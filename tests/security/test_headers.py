@@ -16,7 +16,8 @@ from tests.desk.test_desk import alphanumeric_call
 from tests.web.conftest import Browser
 
 ROOT = Path(__file__).resolve().parents[2]
-TEMPLATES = sorted([*ROOT.glob("web_fallback/templates/**/*.html"),
+TEMPLATES = sorted([*ROOT.glob("web/templates/**/*.html"),
+                    *ROOT.glob("web_fallback/templates/**/*.html"),
                     *ROOT.glob("agent_desk/templates/**/*.html")])
 REQUIRED = {
     "Referrer-Policy": "same-origin",

@@ -13,7 +13,7 @@ from banking_core import errors
 from banking_core.catalog import Service
 from banking_core.digits import int_or_none
 from banking_core.money import parse_pesos
-from web_fallback import messages
+from web import messages
 
 MAX_FIELD = 60  # longer than any reference or amount a biller takes
 ACCOUNT_ID_DIGITS = 12  # far more accounts than the bank will ever have

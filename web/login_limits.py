@@ -4,8 +4,8 @@ The database already blocks a real credential after a few wrong NIPs (and
 locks an agent after five wrong passwords); that stops guessing one NIP, not
 trying many keys or usernames. So failed log-ins are also counted:
 
-- per source address on the web's and the desk's log-in POSTs (Flask-Limiter,
-  wrapped around those two views);
+- per source address on each browser channel's log-in POST (Flask-Limiter,
+  wrapped around the view each channel names with `limit_per_address`);
 - per caller number on the phone (the IVR answers every turn on one route, so
   the log-in operation asks `check` itself, keyed by Twilio's `From`);
 - per credential on every channel (the keyed hash of the access key, card or
@@ -26,7 +26,7 @@ import dataclasses
 import math
 import time
 
-from flask import current_app, render_template, request
+from flask import current_app
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
@@ -34,8 +34,6 @@ from limits import RateLimitItem, parse
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-# The two log-in views the per-address limit wraps (their POSTs only).
-LOGIN_VIEWS = ("conexion.login", "desk.login")
 WITHHELD = "withheld"  # all callers who hide their number share one count
 
 
@@ -104,7 +102,8 @@ def minutes_to_wait(seconds: float) -> int:
 
 
 def init_app(app, settings) -> LoginLimits:
-    """Before the blueprints: the IVR's operations are handed these limits."""
+    """Before the channels: the IVR's operations are handed these limits, and
+    each browser channel wraps its log-in view in the per-address one."""
     if settings.trusted_proxies:
         # Only as many X-Forwarded-For hops as proxies we were told about: the
         # address counted is the one our own outermost proxy saw.
@@ -116,33 +115,29 @@ def init_app(app, settings) -> LoginLimits:
                          per_credential=parse(settings.login_limit_per_credential),
                          prefix=settings.rate_limit_prefix)
     app.extensions["login_limits"] = limits
-    app.register_error_handler(429, _too_many_attempts)
     return limits
 
 
-def limit_login_views(app, settings) -> None:
-    """After the blueprints: the per-address limit around their log-in views."""
+def limit_per_address(app, endpoint: str) -> None:
+    """A channel's log-in view (its POSTs only), once registered: failed
+    log-ins (a 401) from one address are counted, LOGIN_LIMIT_PER_SOURCE."""
     per_source = login_limits_of(app).limiter.limit(
-        settings.login_limit_per_source, methods=["POST"],
+        app.extensions["settings"].login_limit_per_source, methods=["POST"],
         deduct_when=lambda response: response.status_code == 401)
-    for endpoint in LOGIN_VIEWS:
-        app.view_functions[endpoint] = per_source(app.view_functions[endpoint])
+    app.view_functions[endpoint] = per_source(app.view_functions[endpoint])
 
 
 def login_limits_of(app) -> LoginLimits:
     return app.extensions["login_limits"]
 
 
-def _too_many_attempts(exc):
-    from web_fallback.messages import too_many_attempts
-
+def retry_after(exc: TooManyRequests) -> int:
+    """Whole seconds until a refused log-in may be tried again (the 429 page
+    says it in minutes, its Retry-After header in seconds)."""
     if isinstance(exc, TooManyAttempts):
         seconds = exc.seconds
     elif isinstance(exc, RateLimitExceeded) and login_limits().limiter.current_limit:
         seconds = login_limits().limiter.current_limit.reset_at - time.time()
     else:
         seconds = 60
-    seconds = max(1, math.ceil(seconds))
-    template = "desk/limited.html" if request.blueprint == "desk" else "conexion/limited.html"
-    return (render_template(template, message=too_many_attempts(minutes_to_wait(seconds))),
-            429, {"Retry-After": str(seconds)})
+    return max(1, math.ceil(seconds))
