@@ -1,7 +1,8 @@
 """The layout's rules, read from the code itself (every `import`, at the top
 or inside a function): the core knows no HTTP and no Twilio; no channel
-imports another; the running system imports no QA or build tool; no module
-cycle. docs/architecture.md says why each rule exists."""
+imports another; the shared web layer imports no channel; nothing imports the
+composition root but the tools; the running system imports no QA or build
+tool; no module cycle. docs/architecture.md says why each rule exists."""
 from __future__ import annotations
 
 import ast
@@ -88,6 +89,18 @@ def test_no_channel_imports_another():
     assert offending == []
 
 
+def test_the_shared_web_layer_and_the_channels_never_import_their_assembler():
+    """web/ serves every channel, so it imports none of them; nothing below
+    the composition root imports it (it would be a cycle in waiting)."""
+    offending = sorted(
+        f"{module} imports {imported}" for module, imports in GRAPH.items()
+        for imported in imports
+        if (_top(module) == "web" and _top(imported) in (*CHANNELS, "linea_directa"))
+        or (_top(module) in (*CHANNELS, "web", "banking_core", "config", "telephony")
+            and _top(imported) == "linea_directa"))
+    assert offending == []
+
+
 def test_the_running_system_imports_no_qa_or_build_tool():
     runtime = [m for m in GRAPH if _in(m, RUNTIME) and m != "linea_directa.cli"]
     offending = sorted(f"{module} imports {imported}" for module in runtime
@@ -133,7 +146,7 @@ def test_no_import_cycles():
     assert _cycles() == []
 
 
-@pytest.mark.parametrize("rule", ["core", "channels", "tools", "cycle"])
+@pytest.mark.parametrize("rule", ["core", "channels", "web", "tools", "cycle"])
 def test_each_rule_catches_what_it_forbids(rule, monkeypatch):
     """The checks above fail on a graph that breaks them."""
     broken = {name: set(imports) for name, imports in GRAPH.items()}
@@ -143,6 +156,9 @@ def test_each_rule_catches_what_it_forbids(rule, monkeypatch):
     elif rule == "channels":
         broken["agent_desk.views"].add("web_fallback.views")
         check = test_no_channel_imports_another
+    elif rule == "web":
+        broken["web.sessions"].add("agent_desk.views")
+        check = test_the_shared_web_layer_and_the_channels_never_import_their_assembler
     elif rule == "tools":
         broken["ivr.webhooks"].add("qa.simulator")
         check = test_the_running_system_imports_no_qa_or_build_tool
