@@ -242,20 +242,28 @@ def receipt_for(executor, bank, payment_id: int, *, replayed: bool = False) -> R
     return _receipt(row, bank, replayed=replayed)
 
 
+def _visible_to(principal: Principal):
+    """The payments a log-in may see: its customer's, from the accounts it may
+    use. A card or account-number log-in reaches one account, so it sees that
+    account's payments only, never its owner's others."""
+    return (Payment.customer_id == principal.customer_id) \
+        & Payment.account_id.in_(sorted(principal.account_ids))
+
+
 def get_receipt(bank, principal: Principal, folio: str) -> Receipt:
     with bank.engine.connect() as connection:
-        row = connection.execute(_RECEIPT.where(Payment.folio == str(folio).strip())
-                                 ).one_or_none()
-    if row is None or row.customer_id != principal.customer_id:
+        row = connection.execute(_RECEIPT.where(Payment.folio == str(folio).strip(),
+                                                _visible_to(principal))).one_or_none()
+    if row is None:  # no such folio, or not this log-in's to see: the same answer
         raise errors.UnknownPayment("there is no payment with that folio")
     return _receipt(row, bank)
 
 
 def list_payments(bank, principal: Principal, *, limit: int = 50) -> list[Receipt]:
-    """The customer's payments on every channel, newest first."""
+    """The payments from the log-in's accounts, on every channel, newest first."""
     with bank.engine.connect() as connection:
         rows = connection.execute(
-            _RECEIPT.where(Payment.customer_id == principal.customer_id)
+            _RECEIPT.where(_visible_to(principal))
             .order_by(Payment.posted_at.desc(), Payment.id.desc()).limit(limit)
         ).all()
     return [_receipt(row, bank) for row in rows]
