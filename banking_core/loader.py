@@ -36,7 +36,8 @@ def _record_name(data, path) -> str:
             node = node[step]
             label = None
             if isinstance(node, dict):
-                label = node.get("name") or node.get("service_key") or node.get("username") \
+                label = node.get("name") or node.get("label") or node.get("service_key") \
+                    or node.get("username") \
                     or (node.get("number") if "kind" in node else None)
             parts[-1] = f"{parts[-1]}[{step}]" + (f" {str(label)!r}" if label else "")
         else:
