@@ -32,7 +32,7 @@ def handoff_request(state, reason: str) -> HandoffRequest:
         call_sid=state.call_sid, reason=reason, caller=state.caller,
         customer_id=principal.get("customer_id"), login_method=principal.get("method"),
         account_ids=tuple(principal.get("account_ids", ())),
-        keyed={k: state.vars.get(k) for k in KEYED_FIELDS})
+        keyed={k: v for k, v in state.readable().items() if k in KEYED_FIELDS})
 
 
 def say_hours(hours: Hours) -> str:
