@@ -21,7 +21,6 @@ from banking_core.loader_schema import BankFile
 
 DEMO_BANK = Path(__file__).with_name("demo_bank.yaml")
 CAPITAL_ACCOUNT = "CAPITAL"
-SECRET_FIELDS = {"nip", "login_nip", "password", "number"}
 
 
 class BankFileError(ValueError):

@@ -110,10 +110,6 @@ class Account(Base):
     def last4(self) -> str:
         return self.number[-4:]
 
-    @property
-    def is_customer_account(self) -> bool:
-        return self.kind in CUSTOMER_ACCOUNT_KINDS
-
 
 class Credential(Base):
     __tablename__ = "credentials"

@@ -36,10 +36,6 @@ class DigitSpec:
     max: int | str | None = None
     star_decimal: bool = False
 
-    @property
-    def variable_length(self) -> bool:
-        return self.length is None
-
 
 @dataclasses.dataclass(frozen=True)
 class Node:
