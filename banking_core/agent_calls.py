@@ -4,7 +4,7 @@ on the phone, never to the agent), pay through the same core with channel
 "agent", and wrap up with a disposition. Every agent action is audited."""
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from banking_core import auth, errors
 from banking_core.agents import AgentView, audit
@@ -178,26 +178,39 @@ def caller_principal(bank, agent: AgentView, handoff_id: int) -> Principal:
 
 def pay(bank, agent: AgentView, handoff_id: int, *, account_id: int, service_key: str,
         references, amount_centavos: int, operation: str):
+    """A payment for the caller, with channel "agent". Its audit row and the
+    hand-off's folio commit in the payment's own transaction: no payment
+    without its audit, no audit of a payment that was not made."""
     principal = caller_principal(bank, agent, handoff_id)
+
+    def with_payment(connection, receipt):
+        record_payment(connection, agent_id=agent.id, handoff_id=handoff_id, receipt=receipt)
+
     try:
-        receipt = bank.post_payment(
+        return bank.post_payment(
             principal, channel="agent", agent_id=agent.id, account_id=account_id,
             service_key=service_key, references=references, amount_centavos=amount_centavos,
-            idempotency_key=f"agent:{handoff_id}:{operation}")
+            idempotency_key=f"agent:{handoff_id}:{operation}", with_payment=with_payment)
     except errors.DomainError as exc:
         with bank.unit_of_work() as uow:
             audit(uow.session, bank.clock(), "payment_refused", agent_id=agent.id,
                   handoff_id=handoff_id, code=exc.code, service_key=str(service_key)[:8])
             uow.commit()
         raise
-    with bank.unit_of_work() as uow:
-        row = uow.session.get(Handoff, handoff_id)
-        if receipt.folio not in (row.folios or []):
-            row.folios = [*(row.folios or []), receipt.folio]
-            audit(uow.session, bank.clock(), "payment_posted", agent_id=agent.id,
-                  handoff_id=handoff_id, folio=receipt.folio, amount=amount_centavos)
-            uow.commit()
-    return receipt
+
+
+def record_payment(connection, *, agent_id: int, handoff_id: int, receipt) -> None:
+    """On the posting's connection, in its transaction: the folio joins the
+    hand-off's (under the hand-off's row lock, so two payments on one call
+    both land) and the payment is audited."""
+    folios = connection.execute(
+        select(Handoff.folios).where(Handoff.id == handoff_id).with_for_update()).scalar_one()
+    connection.execute(update(Handoff).where(Handoff.id == handoff_id)
+                       .values(folios=[*(folios or []), receipt.folio]))
+    connection.execute(insert(AgentAudit).values(
+        agent_id=agent_id, handoff_id=handoff_id, action="payment_posted",
+        detail={"folio": receipt.folio, "amount": receipt.amount_centavos},
+        at=receipt.posted_at))
 
 
 def wrap_up(bank, agent: AgentView, handoff_id: int, *, disposition: str,

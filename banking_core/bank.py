@@ -62,12 +62,6 @@ class Bank:
     def list_services(self):
         return billers.list_services(self)
 
-    def validate_references(self, service_key: str, references) -> tuple[str, ...]:
-        return self.find_service(service_key).check_references(references)
-
-    def validate_amount(self, service_key: str, amount_centavos: int) -> int:
-        return self.find_service(service_key).check_amount(amount_centavos)
-
     # Payments
     def post_payment(self, principal, **request):
         return payments.post_payment(self, principal, **request)

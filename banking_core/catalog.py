@@ -29,10 +29,6 @@ class ReferenceRule:
     def is_numeric(self) -> bool:
         return self.charset == "numeric"
 
-    @property
-    def exact_length(self) -> int | None:
-        return self.min_length if self.min_length == self.max_length else None
-
     def normalize(self, value: str) -> str:
         # Spaces and dashes are how people write long references on paper;
         # they are never part of the reference. Letters are compared upper-case.

@@ -70,6 +70,26 @@ REFERENCE_RULES: dict[str, Callable[[str], bool]] = {
     "bancomer00": luhn_is_valid,  # "Algoritmo Bancomer 00" is Luhn
     "paynet": paynet_is_valid,
 }
+# The rules that read digits only: on an alphanumeric reference they would
+# refuse every value holding a letter (Paynet's maps letters onto digits first).
+DIGITS_ONLY_RULES = frozenset({"luhn", "bancomer00"})
+# A check digit is one character of the reference, after at least one more
+# (luhn_is_valid wants two): a shorter reference could never pass.
+MIN_CHECKED_LENGTH = 2
+
+
+def reference_rule_problem(check_digit: str, charset: str, max_length: int) -> str | None:
+    """Why a reference defined so could never be paid, or None. The database
+    refuses the same combinations (models.BillerReference)."""
+    if check_digit not in REFERENCE_RULES:
+        return f"unknown check-digit rule {check_digit!r}; known: " \
+            f"{', '.join(sorted(REFERENCE_RULES))}"
+    if check_digit in DIGITS_ONLY_RULES and charset != "numeric":
+        return f"the check-digit rule {check_digit!r} reads digits only: it cannot check " \
+            f"an alphanumeric reference (use paynet or none)"
+    if check_digit != "none" and max_length < MIN_CHECKED_LENGTH:
+        return f"a check digit needs a reference of at least {MIN_CHECKED_LENGTH} characters"
+    return None
 
 
 def clabe_check_digit(first17: str) -> str:

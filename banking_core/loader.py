@@ -21,7 +21,6 @@ from banking_core.loader_schema import BankFile
 
 DEMO_BANK = Path(__file__).with_name("demo_bank.yaml")
 CAPITAL_ACCOUNT = "CAPITAL"
-SECRET_FIELDS = {"nip", "login_nip", "password", "number"}
 
 
 class BankFileError(ValueError):
@@ -36,7 +35,8 @@ def _record_name(data, path) -> str:
             node = node[step]
             label = None
             if isinstance(node, dict):
-                label = node.get("name") or node.get("service_key") or node.get("username") \
+                label = node.get("name") or node.get("label") or node.get("service_key") \
+                    or node.get("username") \
                     or (node.get("number") if "kind" in node else None)
             parts[-1] = f"{parts[-1]}[{step}]" + (f" {str(label)!r}" if label else "")
         else:

@@ -12,7 +12,8 @@ import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from banking_core.catalog import MAX_REFERENCES
-from banking_core.checkdigits import REFERENCE_RULES, clabe_is_valid, luhn_is_valid
+from banking_core.checkdigits import REFERENCE_RULES, clabe_is_valid, luhn_is_valid, \
+    reference_rule_problem
 from banking_core.digits import is_ascii_digits
 from banking_core.money import parse_pesos
 
@@ -154,6 +155,10 @@ class ReferenceSpec(Strict):
             self.min_length = 1
         if self.min_length > self.max_length:
             raise ValueError("min_length is greater than max_length")
+        # The same combinations the database refuses (models.BillerReference).
+        problem = reference_rule_problem(self.check_digit, self.charset, self.max_length)
+        if problem:
+            raise ValueError(problem)
         return self
 
 

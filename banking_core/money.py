@@ -44,10 +44,6 @@ def centavos_from_decimal(value: Decimal | int | str) -> int:
     return int(centavos)
 
 
-def to_decimal(centavos: int) -> Decimal:
-    return (Decimal(centavos) / 100).quantize(Decimal("0.01"))
-
-
 def format_mxn(centavos: int) -> str:
     """123450 -> '$1,234.50' (negative amounts keep their sign in front)."""
     sign = "-" if centavos < 0 else ""

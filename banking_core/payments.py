@@ -46,7 +46,11 @@ def request_hash(*, customer_id, channel, account_id, service_key, references, a
 
 def post_payment(bank, principal: Principal, *, channel: str, account_id: int, service_key: str,
                  references, amount_centavos: int, idempotency_key: str,
-                 agent_id: int | None = None) -> Receipt:
+                 agent_id: int | None = None, with_payment=None) -> Receipt:
+    """`with_payment(connection, receipt)`, if given, writes what must commit
+    with a new payment or not at all (an agent's audit row): it runs in the
+    posting's transaction, once, when the payment is posted (a retry that
+    finds the payment already posted finds those writes committed with it)."""
     if channel not in CHANNELS:
         raise errors.InvalidRequest(f"unknown channel {channel!r}")
     if not isinstance(idempotency_key, str) or not 8 <= len(idempotency_key) <= MAX_KEY_LENGTH:
@@ -64,7 +68,8 @@ def post_payment(bank, principal: Principal, *, channel: str, account_id: int, s
             return _post_once(bank, principal, channel=channel, account_id=account_id,
                               service_key=service_key, references=references,
                               amount_centavos=amount_centavos,
-                              idempotency_key=idempotency_key, agent_id=agent_id)
+                              idempotency_key=idempotency_key, agent_id=agent_id,
+                              with_payment=with_payment)
         except _StaleService:
             # The cached service changed meanwhile: the cache was refreshed; again.
             last_error = errors.InvalidRequest("the service kept changing; try again")
@@ -84,8 +89,8 @@ def post_payment(bank, principal: Principal, *, channel: str, account_id: int, s
 
 
 def _post_once(bank, principal, *, channel, account_id, service_key, references,
-               amount_centavos, idempotency_key, agent_id) -> Receipt:
-    with posting.connection(bank.engine) as connection:
+               amount_centavos, idempotency_key, agent_id, with_payment) -> Receipt:
+    with posting.connection(bank.engine, more_writes=with_payment is not None) as connection:
         service = _service(bank, connection, service_key)
         fingerprint = request_hash(
             customer_id=principal.customer_id, channel=channel, account_id=account_id,
@@ -135,14 +140,17 @@ def _post_once(bank, principal, *, channel, account_id, service_key, references,
             return receipt_for(connection, bank, result.payment_id, replayed=True)
         if result.outcome != "posted":
             raise _refusal(result)
+        receipt = Receipt(
+            folio=folio, channel=channel, amount_centavos=amount_centavos, posted_at=now,
+            local_posted_at=local, service_key=service.service_key, service_name=service.name,
+            references=checked, account_last4=result.account_last4,
+            customer_id=principal.customer_id, agent_id=agent_id,
+        )
+        if with_payment is not None:
+            with_payment(connection, receipt)
     bank.log.info("payment_posted", folio=folio, channel=channel, amount=amount_centavos,
                   service_key=service.service_key, account_last4=result.account_last4)
-    return Receipt(
-        folio=folio, channel=channel, amount_centavos=amount_centavos, posted_at=now,
-        local_posted_at=local, service_key=service.service_key, service_name=service.name,
-        references=checked, account_last4=result.account_last4,
-        customer_id=principal.customer_id, agent_id=agent_id,
-    )
+    return receipt
 
 
 class _StaleService(Exception):
@@ -242,20 +250,28 @@ def receipt_for(executor, bank, payment_id: int, *, replayed: bool = False) -> R
     return _receipt(row, bank, replayed=replayed)
 
 
+def _visible_to(principal: Principal):
+    """The payments a log-in may see: its customer's, from the accounts it may
+    use. A card or account-number log-in reaches one account, so it sees that
+    account's payments only, never its owner's others."""
+    return (Payment.customer_id == principal.customer_id) \
+        & Payment.account_id.in_(sorted(principal.account_ids))
+
+
 def get_receipt(bank, principal: Principal, folio: str) -> Receipt:
     with bank.engine.connect() as connection:
-        row = connection.execute(_RECEIPT.where(Payment.folio == str(folio).strip())
-                                 ).one_or_none()
-    if row is None or row.customer_id != principal.customer_id:
+        row = connection.execute(_RECEIPT.where(Payment.folio == str(folio).strip(),
+                                                _visible_to(principal))).one_or_none()
+    if row is None:  # no such folio, or not this log-in's to see: the same answer
         raise errors.UnknownPayment("there is no payment with that folio")
     return _receipt(row, bank)
 
 
 def list_payments(bank, principal: Principal, *, limit: int = 50) -> list[Receipt]:
-    """The customer's payments on every channel, newest first."""
+    """The payments from the log-in's accounts, on every channel, newest first."""
     with bank.engine.connect() as connection:
         rows = connection.execute(
-            _RECEIPT.where(Payment.customer_id == principal.customer_id)
+            _RECEIPT.where(_visible_to(principal))
             .order_by(Payment.posted_at.desc(), Payment.id.desc()).limit(limit)
         ).all()
     return [_receipt(row, bank) for row in rows]

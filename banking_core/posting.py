@@ -80,16 +80,18 @@ def uses_function(dialect_name: str) -> bool:
 
 
 @contextlib.contextmanager
-def connection(engine):
+def connection(engine, *, more_writes: bool = False):
     """The connection a payment runs on; chosen with the implementation.
 
     The function is one statement, atomic by itself: it runs in autocommit,
     which saves the BEGIN and COMMIT round trips (a payment's cost is mostly
     round trips). The statement path needs one explicit transaction around all
     its statements, or its row lock would end with the first one (on SQLite,
-    BEGIN IMMEDIATE takes the write lock before the first read).
+    BEGIN IMMEDIATE takes the write lock before the first read). So does a
+    payment that `more_writes` must commit with (an agent's, with its audit
+    row): the function then runs inside that transaction.
     """
-    if uses_function(engine.dialect.name):
+    if uses_function(engine.dialect.name) and not more_writes:
         with engine.connect() as conn:
             yield conn.execution_options(isolation_level="AUTOCOMMIT")
     else:

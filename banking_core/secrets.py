@@ -46,6 +46,3 @@ class SecretHasher:
                 and stored_hash is not None
         except (VerificationError, InvalidHashError):
             return False
-
-    def needs_rehash(self, stored_hash: str) -> bool:
-        return self._argon2.check_needs_rehash(stored_hash)

@@ -17,7 +17,7 @@ from twilio.twiml.voice_response import Dial, VoiceResponse
 from banking_core import errors
 from banking_core.digits import int_or_none, parse_int
 from ivr.queue import conference_options, reply
-from ivr.runtime import call_sid, runtime, say, url
+from ivr.runtime import call_sid, runtime, speaker, url
 from ivr.blueprint import bp
 from telephony.call_control import CallControlUnavailable, CallGone
 
@@ -26,7 +26,7 @@ log = structlog.get_logger("ivr")
 
 def _hang_up_with(prompt: str):
     response = VoiceResponse()
-    say(response, prompt)
+    speaker().say(response, prompt)
     response.hangup()
     return reply(response)
 

@@ -13,7 +13,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
 from ivr import twiml
-from ivr.runtime import caller, public_url, runtime, say
+from ivr.runtime import caller, public_url, runtime, speaker
 from banking_core.handoffs import HandoffRequest
 from ivr.transfer import transfer_twiml
 
@@ -56,12 +56,12 @@ def technical_problem(exc):
     if endpoint in ("ivr.queue_wait", "ivr.queue_hold"):
         response.play(runtime().settings.hold_music_url)
     elif endpoint.startswith("ivr.agent_"):
-        say(response, "agent_connect_failed")
+        speaker().say(response, "agent_connect_failed")
         response.hangup()
     elif endpoint in ("ivr.status", "ivr.conference_events"):
         return ("", 500)
     else:
-        text = runtime().interpreter.prompts.render("technical_problem", {})
+        text = speaker().words("technical_problem")
         xml, _ = transfer_twiml(HandoffRequest(call_sid=request.form.get("CallSid", ""),
                                                reason="technical_problem", caller=caller()),
                                 says=(text,))

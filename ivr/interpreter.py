@@ -98,7 +98,8 @@ class Interpreter:
             option = node.options.get(digits)
             if option is None:
                 return self._failure(state, node, turn, "invalid_option")
-            state.vars.update(option.set)
+            for name, value in option.set.items():
+                state.set(name, value)
             return self._run(state, option.goto, turn)
         if node.type == "confirm":
             if digits == "1":
@@ -114,7 +115,7 @@ class Interpreter:
             elif node.secret == "encrypted":
                 state.sealed[node.store] = self.sealer.seal(digits)
             else:
-                state.vars[node.store] = digits
+                state.set(node.store, digits)
             return self._run(state, node.next, turn)
         raise MenuRuntimeError(f"node {node.id!r} does not take input")
 
@@ -132,13 +133,14 @@ class Interpreter:
             elif node.type == "goto":
                 node_id = node.next
             elif node.type == "branch":
-                node_id = node.cases.get(str(state.vars.get(node.var, "")), node.default)
+                node_id = node.cases.get(str(state.get(node.var, "")), node.default)
             elif node.type == "action":
                 node_id = self._act(state, node, turn)
             elif node.type == "transfer":
                 state.node = node.id
                 turn.says.append(self._say(node.prompt, state))
-                state.vars.setdefault("transfer_reason", node.reason)
+                if state.get("transfer_reason") is None:
+                    state.set("transfer_reason", node.reason)
                 return Reply(says=tuple(turn.says), transfer=node.reason,
                              visited=tuple(turn.visited))
             elif node.type == "hangup":
@@ -151,7 +153,8 @@ class Interpreter:
         context = Context(state=state, transient=turn.transient, sealer=self.sealer,
                           services=self.services)
         outcome = self.operations[node.operation](context)
-        state.vars.update(outcome.values)
+        for name, value in outcome.values.items():
+            state.set(name, value)
         target = node.outcomes.get(outcome.code, node.outcomes.get("default"))
         if target is None:
             raise MenuRuntimeError(
@@ -176,14 +179,14 @@ class Interpreter:
         state.attempts += 1
         limit = node.max_attempts or self.menu.max_attempts
         if state.attempts >= limit:
-            state.vars["transfer_reason"] = "max_attempts"
+            state.set("transfer_reason", "max_attempts")
             return self._run(state, node.on_max_attempts or self.menu.on_max_attempts, turn)
         turn.says.append(self._say(prompt, state))
         # Tapered: the second try hears the shorter variant.
         return self._ask(state, node, turn, attempt=state.attempts + 1)
 
     def _say(self, key: str, state: CallState, attempt: int = 1) -> str:
-        return self.prompts.render(key, state.vars, attempt)
+        return self.prompts.render(key, state.readable(), attempt)
 
     def _digits_fit(self, state: CallState, node: Node, digits: str) -> bool:
         spec = node.digits
@@ -199,4 +202,4 @@ class Interpreter:
     def _bound(state: CallState, bound) -> int:
         if isinstance(bound, int):
             return bound
-        return int(state.vars.get(bound[1:], 0))
+        return int(state.get(bound[1:], 0))

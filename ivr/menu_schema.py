@@ -36,10 +36,6 @@ class DigitSpec:
     max: int | str | None = None
     star_decimal: bool = False
 
-    @property
-    def variable_length(self) -> bool:
-        return self.length is None
-
 
 @dataclasses.dataclass(frozen=True)
 class Node:
@@ -115,7 +111,8 @@ def _digit_bound(value, where):
         if not 1 <= value <= 40:
             raise MenuError(f"{where}: must be between 1 and 40")
         return value
-    if isinstance(value, str) and value.startswith("$") and value[1:].isidentifier():
+    if isinstance(value, str) and value.startswith("$") \
+            and all(part.isidentifier() for part in value[1:].split(".")):
         return value
     raise MenuError(f"{where}: must be a number or $variable")
 

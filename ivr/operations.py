@@ -16,11 +16,10 @@ from ivr.state import STATE_TTL
 from web.login_limits import minutes_to_wait
 
 KIND_WORDS = {"cheques": "cheques", "ahorro": "ahorro", "nomina": "nómina"}
-PAYMENT_VARS = ("account_last4", "account_id", "service_key", "service_name",
-                "reference_position", "reference_label", "reference_min", "reference_max",
-                "reference_value", "reference_reason", "reference_count", "references",
-                "references_list", "amount", "amount_keyed", "amount_rule", "available",
-                "folio", "posted_at")
+# What the caller keys and the operations find for one payment lives in this
+# namespace of the call state (`payment.x`, see CallState): another payment
+# starts from an empty one.
+PAYMENT = "payment"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,6 +27,16 @@ class Services:
     bank: object
     prompts: object
     login_limits: object  # web/login_limits.py: failed log-ins per caller and credential
+
+
+def _payment(ctx: Context) -> dict:
+    """The payment in progress: what its nodes stored, by bare name."""
+    return ctx.state.vars.get(PAYMENT, {})
+
+
+def _in_payment(**values) -> dict:
+    """Outcome values for the payment in progress."""
+    return {f"{PAYMENT}.{name}": value for name, value in values.items()}
 
 
 def _principal(ctx: Context) -> Principal:
@@ -99,39 +108,39 @@ def read_balances(ctx: Context) -> Outcome:
 def find_account(ctx: Context) -> Outcome:
     try:
         account = ctx.services.bank.find_account_by_last4(
-            _principal(ctx), ctx.state.vars.get("account_last4", ""))
+            _principal(ctx), _payment(ctx).get("account_last4", ""))
     except (errors.UnknownAccount, errors.AmbiguousAccount) as exc:
         return Outcome(exc.code)
-    return Outcome("ok", {"account_id": account.id})
+    return Outcome("ok", _in_payment(account_id=account.id))
 
 
 def find_service(ctx: Context) -> Outcome:
-    key = ctx.state.vars.get("service_key", "")
+    key = _payment(ctx).get("service_key", "")
     try:
         service = ctx.services.bank.find_service(key)
     except (errors.UnknownService, errors.ServiceInactive) as exc:
-        return Outcome(exc.code, {"service_key": exc.details.get("service_key", key)})
+        return Outcome(exc.code, _in_payment(service_key=exc.details.get("service_key", key)))
     if service.has_alphanumeric_reference:
         # Letters cannot be keyed on a phone: the seed sends these to an agent.
-        return Outcome("alphanumeric_service", {"service_key": service.service_key,
-                                                "service_name": service.name})
-    return Outcome("ok", {"service_key": service.service_key, "service_name": service.name,
-                          "reference_count": len(service.references)})
+        return Outcome("alphanumeric_service", _in_payment(service_key=service.service_key,
+                                                           service_name=service.name))
+    return Outcome("ok", _in_payment(service_key=service.service_key, service_name=service.name,
+                                     reference_count=len(service.references)))
 
 
 def _reference_values(service, position: int) -> dict:
     rule = service.references[position - 1]
-    return {"reference_position": position, "reference_label": rule.label,
-            "reference_min": rule.min_length, "reference_max": rule.max_length}
+    return _in_payment(reference_position=position, reference_label=rule.label,
+                       reference_min=rule.min_length, reference_max=rule.max_length)
 
 
 def first_reference(ctx: Context) -> Outcome:
-    service = ctx.services.bank.find_service(ctx.state.vars["service_key"])
-    return Outcome("ok", {**_reference_values(service, 1), "references_list": []})
+    service = ctx.services.bank.find_service(_payment(ctx)["service_key"])
+    return Outcome("ok", {**_reference_values(service, 1), **_in_payment(references_list=[])})
 
 
 def check_reference(ctx: Context) -> Outcome:
-    v = ctx.state.vars
+    v = _payment(ctx)
     service = ctx.services.bank.find_service(v["service_key"])
     position = int(v["reference_position"])
     try:
@@ -139,19 +148,19 @@ def check_reference(ctx: Context) -> Outcome:
     except errors.InvalidReference as exc:
         reason = ctx.services.prompts.render(f"reason_{exc.reason}", {}) \
             if f"reason_{exc.reason}" in ctx.services.prompts.keys() else exc.reason
-        return Outcome(exc.code, {"reference_reason": reason})
-    return Outcome("ok", {"reference_value": value})
+        return Outcome(exc.code, _in_payment(reference_reason=reason))
+    return Outcome("ok", _in_payment(reference_value=value))
 
 
 def next_reference(ctx: Context) -> Outcome:
-    v = ctx.state.vars
+    v = _payment(ctx)
     service = ctx.services.bank.find_service(v["service_key"])
     position = int(v["reference_position"])
     refs = list(v.get("references_list", []))[:position - 1] + [v["reference_value"]]
     if position < len(service.references):
         return Outcome("more", {**_reference_values(service, position + 1),
-                                "references_list": refs})
-    return Outcome("done", {"references_list": refs, "references": " ".join(refs)})
+                                **_in_payment(references_list=refs)})
+    return Outcome("done", _in_payment(references_list=refs, references=" ".join(refs)))
 
 
 def parse_keyed_amount(keyed: str) -> int | None:
@@ -164,7 +173,7 @@ def parse_keyed_amount(keyed: str) -> int | None:
 
 
 def check_amount(ctx: Context) -> Outcome:
-    v = ctx.state.vars
+    v = _payment(ctx)
     centavos = parse_keyed_amount(v.get("amount_keyed", ""))
     if centavos is None or centavos == 0:
         return Outcome("invalid_amount")
@@ -175,14 +184,14 @@ def check_amount(ctx: Context) -> Outcome:
         rule = service.amount_rule
         words = (f"solo acepta {format_mxn(rule.fixed_centavos)}" if rule.fixed_centavos
                  else f"de {format_mxn(rule.min_centavos)} a {format_mxn(rule.max_centavos)}")
-        return Outcome(exc.code, {"amount_rule": words})
+        return Outcome(exc.code, _in_payment(amount_rule=words))
     except errors.InvalidAmount as exc:
         return Outcome(exc.code)
-    return Outcome("ok", {"amount": centavos})
+    return Outcome("ok", _in_payment(amount=centavos))
 
 
 def post_payment(ctx: Context) -> Outcome:
-    v = ctx.state.vars
+    v, call = _payment(ctx), ctx.state.vars
     try:
         receipt = ctx.services.bank.post_payment(
             _principal(ctx), channel="phone", account_id=int(v["account_id"]),
@@ -190,23 +199,21 @@ def post_payment(ctx: Context) -> Outcome:
             amount_centavos=int(v["amount"]),
             # One key per payment of the call: a duplicated webhook, or a retry
             # after a crash between posting and answering, posts once.
-            idempotency_key=f"{ctx.state.call_sid}:pago:{v.get('payment_number', 1)}",
+            idempotency_key=f"{ctx.state.call_sid}:pago:{call.get('payment_number', 1)}",
         )
     except errors.OverDailyLimit as exc:
-        return Outcome(exc.code, {"available": exc.details["available"]})
+        return Outcome(exc.code, _in_payment(available=exc.details["available"]))
     except errors.DomainError as exc:
         return Outcome(exc.code)
-    return Outcome("ok", {"folio": receipt.folio,
-                          "posted_at": receipt.local_posted_at.isoformat(),
+    return Outcome("ok", {**_in_payment(folio=receipt.folio,
+                                        posted_at=receipt.local_posted_at.isoformat()),
                           # every folio of the call, for its record when it ends
-                          "call_folios": sorted({*v.get("call_folios", ()), receipt.folio})})
+                          "call_folios": sorted({*call.get("call_folios", ()), receipt.folio})})
 
 
 def new_payment(ctx: Context) -> Outcome:
-    v = ctx.state.vars
-    for name in PAYMENT_VARS:
-        v.pop(name, None)
-    return Outcome("ok", {"payment_number": int(v.get("payment_number", 1)) + 1})
+    ctx.state.forget(PAYMENT)
+    return Outcome("ok", {"payment_number": int(ctx.state.vars.get("payment_number", 1)) + 1})
 
 
 OPERATIONS = {

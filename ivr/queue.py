@@ -22,7 +22,7 @@ from banking_core import errors
 from banking_core.digits import int_or_none, parse_int
 from banking_core.handoffs import HandoffRequest
 from ivr import twiml
-from ivr.runtime import call_sid, caller, runtime, say, url
+from ivr.runtime import call_sid, caller, runtime, speaker, url
 from ivr.transfer import enqueue, handoff_request, offer_callback
 from ivr.blueprint import bp
 
@@ -61,15 +61,15 @@ def queue_wait():
     waited = int_or_none(request.form.get("QueueTime", "0"), max_length=9)
     limit = ivr.settings.max_queue_minutes * 60 + (TAKEN_GRACE_SECONDS if taken else 0)
     if waited is not None and waited >= limit:
-        say(response, "queue_too_long")
+        speaker().say(response, "queue_too_long")
         response.leave()  # to the Enqueue's action, which offers a call back
         return reply(response)
     if taken:
-        say(response, "queue_taken")
+        speaker().say(response, "queue_taken")
     elif place == 1:
-        say(response, "queue_next")
+        speaker().say(response, "queue_next")
     elif place:
-        say(response, "queue_position", {"position": place})
+        speaker().say(response, "queue_position", {"position": place})
     hold_music(response)
     return reply(response)
 
@@ -91,7 +91,7 @@ def queue_left():
     ivr.bank.caller_out_of_line(sid)
     if result != "leave":
         log.warning("queue_left_unexpectedly", call=sid, result=result)
-        say(response, "queue_too_long")
+        speaker().say(response, "queue_too_long")
     offer_callback(response, caller())
     return reply(response)
 
@@ -110,14 +110,14 @@ def queue_callback():
                     handoff_request(state, "callback") if state is not None
                     else HandoffRequest(call_sid=sid, reason="callback", caller=number))
             ivr.bank.caller_gone(sid, callback=True)
-            say(response, "callback_registered", {"last4": number[-4:]})
+            speaker().say(response, "callback_registered", {"last4": number[-4:]})
             log.info("callback_requested", call=sid)
         else:
             ivr.bank.caller_gone(sid)  # declined: the call in line is abandoned
     except Exception as exc:  # noqa: BLE001 - never offer again what cannot be recorded
         log.error("callback_not_recorded", call=sid, error=type(exc).__name__)
-        say(response, "callback_failed")
-    say(response, "goodbye")
+        speaker().say(response, "callback_failed")
+    speaker().say(response, "goodbye")
     response.hangup()
     return reply(response)
 
@@ -148,14 +148,14 @@ def back_in_line(response: VoiceResponse, handoff) -> None:
     """The agent's leg is gone: the caller goes back in line, first among the
     waiting, for the next agent."""
     runtime().bank.caller_back_in_line(handoff.id)
-    say(response, "queue_back")
+    speaker().say(response, "queue_back")
     enqueue(response)
 
 
 def goodbye(response: VoiceResponse, prompt: str | None = None) -> None:
     if prompt:
-        say(response, prompt)
-    say(response, "goodbye")
+        speaker().say(response, prompt)
+    speaker().say(response, "goodbye")
     response.hangup()
 
 
@@ -172,7 +172,7 @@ def queue_bridge():
     except errors.HandoffUnavailable:  # released or closed meanwhile
         back_in_line(response, handoff)
         return reply(response)
-    say(response, "connecting_agent")
+    speaker().say(response, "connecting_agent")
     conference_twiml(response, handoff)
     return reply(response)
 
@@ -189,7 +189,7 @@ def queue_hold():
     round_ = request.args.get("n", 0, type=parse_int)
     response = VoiceResponse()
     if round_ == 0:
-        say(response, "hold_agent")
+        speaker().say(response, "hold_agent")
     if (handoff is not None and round_ > 0 and handoff.caller_at == "agent"
             and (handoff.status != "taken" or handoff.agent_call_sid is None)):
         try:
@@ -213,7 +213,7 @@ def queue_requeue():
     if handoff is None or handoff.status in ("completed", "abandoned", "callback"):
         goodbye(response, "agent_gone")
         return reply(response)
-    say(response, "queue_back")
+    speaker().say(response, "queue_back")
     enqueue(response)
     return reply(response)
 
@@ -267,7 +267,7 @@ def queue_verify():
     action = url(f"/ivr/queue/verify-nip?h={handoff.id}")
     gather = Gather(input="dtmf", num_digits=4, finish_on_key="#", timeout=8, method="POST",
                     action=action)
-    say(gather, "verify_nip", {
+    speaker().say(gather, "verify_nip", {
         "method": "tarjeta" if handoff.verify_method == "card" else "cuenta",
         "last4": handoff.verify_last4})
     response.append(gather)
@@ -284,17 +284,17 @@ def queue_verify_nip():
         return reply(response)
     nip = request.form.get("Digits", "")
     if not nip:  # silence is not a wrong NIP: nothing counts against the credential
-        say(response, "no_input")
+        speaker().say(response, "no_input")
     elif handoff.status != "taken":
-        say(response, "verify_not_checked")
+        speaker().say(response, "verify_not_checked")
     else:
         try:
             runtime().bank.verify_handoff_caller(handoff.id, nip)
-            say(response, "verify_ok")
+            speaker().say(response, "verify_ok")
         except errors.CredentialBlocked:
-            say(response, "verify_blocked")
+            speaker().say(response, "verify_blocked")
         except (errors.InvalidCredentials, errors.MalformedCredential,
                 errors.HandoffUnavailable):
-            say(response, "verify_failed")
+            speaker().say(response, "verify_failed")
     back_to_agent(response, runtime().bank.handoff_for_call(handoff.id, handoff.call_sid))
     return reply(response)

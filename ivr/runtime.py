@@ -1,6 +1,6 @@
 """What every IVR route needs from the request it answers: the IVR's runtime
 (built once by `webhooks.init_app`), the CallSid, the caller's number, public
-URLs as Twilio signs them, and speaking a prompt in the current prompt mode."""
+URLs as Twilio signs them, and the speaker that says prompts (ivr/speaker.py)."""
 from __future__ import annotations
 
 import dataclasses
@@ -11,6 +11,7 @@ from flask import abort, current_app, request
 from twilio.request_validator import RequestValidator
 
 from config.hours import Hours
+from ivr.speaker import Speaker
 
 CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
 # What Twilio puts in From when the caller withholds the number: words, or the
@@ -35,16 +36,23 @@ class IvrRuntime:
     bank: object
     validator: RequestValidator
     settings: object
-    language: str
-    voice: str
+    speaker: Speaker  # says every prompt, in the configured prompt mode
     call_control: object  # telephony.call_control: Twilio's REST API, or none
-    turn_key: bytes  # keys the duplicate-turn marks (webhooks._request_key)
-    player: object | None = None  # play mode: our recordings instead of <Say>
+    turn_key: bytes  # keys the duplicate-turn marks (webhooks.request_key)
     agent_hours: Hours | None = None  # AGENT_HOURS, parsed once
+
+    @property
+    def player(self):
+        """Play mode's recordings (None in say mode): QA hears a <Play> as its text."""
+        return self.speaker.player
 
 
 def runtime() -> IvrRuntime:
     return current_app.extensions["ivr"]
+
+
+def speaker() -> Speaker:
+    return runtime().speaker
 
 
 def url(path: str) -> str:
@@ -85,17 +93,3 @@ def callable_number(raw: str) -> str | None:
         return None
     formatted = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return None if formatted in WITHHELD_CALLER_IDS else formatted
-
-
-def speak(verb, text) -> None:
-    """Say `text` as every reply does: Twilio's voice, or our recordings in play mode."""
-    ivr = runtime()
-    if ivr.player is not None:
-        ivr.player.speak(verb, text, language=ivr.language, voice=ivr.voice)
-    else:
-        verb.say(text, language=ivr.language, voice=ivr.voice)
-
-
-def say(verb, key: str, values: dict | None = None) -> None:
-    """Speak the prompt `key` of the prompts catalog."""
-    speak(verb, runtime().interpreter.prompts.render(key, values or {}))

@@ -33,6 +33,10 @@ class CallState:
     node: str = ""
     turn: int = 0
     attempts: int = 0
+    # The call's blackboard. A name is the call's ("login_method"), or, with a
+    # namespace before a dot ("payment.amount"), its namespace's: a dict of its
+    # own in vars (vars["payment"]), so the payment in progress is cleared as
+    # one (`forget("payment")`) and no list of its names is kept anywhere.
     vars: dict = dataclasses.field(default_factory=dict)
     sealed: dict = dataclasses.field(default_factory=dict)
     principal: dict | None = None
@@ -45,6 +49,30 @@ class CallState:
     # kept beside the state, not in it: a turn then reads and writes a state
     # of the same small size however long the call has been going.
     recording: list = dataclasses.field(default_factory=list)
+
+    def get(self, name: str, default=None):
+        """The value of `name` ("login_method", "payment.amount"), or `default`."""
+        space, _, key = name.rpartition(".")
+        found = self.vars.get(space, {}) if space else self.vars
+        return found.get(key, default) if isinstance(found, dict) else default
+
+    def set(self, name: str, value) -> None:
+        space, _, key = name.rpartition(".")
+        (self.vars.setdefault(space, {}) if space else self.vars)[key] = value
+
+    def forget(self, namespace: str) -> None:
+        """Drop a namespace and every value in it."""
+        self.vars.pop(namespace, None)
+
+    def readable(self) -> dict:
+        """What prompts read: the call's values, and each namespace's by its bare
+        name ({amount} is payment.amount), so prompt texts need not know where
+        a value is kept. Namespaces hold values the call's do not name."""
+        flat = {k: v for k, v in self.vars.items() if not isinstance(v, dict)}
+        for value in self.vars.values():
+            if isinstance(value, dict):
+                flat.update(value)
+        return flat
 
     def to_json(self) -> str:
         # Every field already holds plain JSON values, so the instance's own

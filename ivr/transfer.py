@@ -18,7 +18,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from banking_core.handoffs import KEYED_FIELDS, HandoffRequest
 from config.hours import Hours
-from ivr.runtime import runtime, say, speak, url
+from ivr.runtime import runtime, speaker, url
 
 log = structlog.get_logger("ivr")
 DAY_NAMES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
@@ -32,7 +32,7 @@ def handoff_request(state, reason: str) -> HandoffRequest:
         call_sid=state.call_sid, reason=reason, caller=state.caller,
         customer_id=principal.get("customer_id"), login_method=principal.get("method"),
         account_ids=tuple(principal.get("account_ids", ())),
-        keyed={k: state.vars.get(k) for k in KEYED_FIELDS})
+        keyed={k: v for k, v in state.readable().items() if k in KEYED_FIELDS})
 
 
 def say_hours(hours: Hours) -> str:
@@ -58,9 +58,9 @@ def transfer_twiml(transfer: HandoffRequest, says=()) -> tuple[str, str]:
     ivr = runtime()
     response = VoiceResponse()
     for text in says:
-        speak(response, text)
+        speaker().speak(response, text)
     if not agents_on_shift():
-        say(response, "agents_closed", {"hours": say_hours(ivr.agent_hours)})
+        speaker().say(response, "agents_closed", {"hours": say_hours(ivr.agent_hours)})
         offer_callback(response, transfer.caller)
         log.info("call_not_transferred", call=transfer.call_sid, reason=transfer.reason,
                  why="outside agent hours")
@@ -87,12 +87,12 @@ def enqueue(response: VoiceResponse) -> None:
 def offer_callback(response: VoiceResponse, caller: str | None) -> None:
     """Offer a call-back, or, when the number is withheld, say when to call."""
     if caller is None:
-        say(response, "callback_no_number")
-        say(response, "goodbye")
+        speaker().say(response, "callback_no_number")
+        speaker().say(response, "goodbye")
         response.hangup()
         return
     gather = Gather(input="dtmf", num_digits=1, action=url("/ivr/queue/callback"),
                     method="POST", timeout=6)
-    say(gather, "offer_callback")
+    speaker().say(gather, "offer_callback")
     response.append(gather)
     response.redirect(url("/ivr/queue/callback?ev=noinput"), method="POST")

@@ -1,27 +1,19 @@
-"""Replies into TwiML, with twilio's VoiceResponse.
-
-Each text is spoken by Twilio's <Say>, or, given a `player` (play mode, see
-ivr/audio/player.py), played from our recordings."""
+"""A menu turn's reply into TwiML, with twilio's VoiceResponse: gather keys,
+speak, or hang up. Each text is spoken by the app's speaker (ivr/speaker.py),
+in the configured prompt mode. A transfer is not a reply rendered here: every
+transfer goes through the one transfer path (ivr/transfer.py)."""
 from __future__ import annotations
 
 from flask import Response
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from ivr.interpreter import Reply
+from ivr.speaker import Speaker
 
 
-def render(reply: Reply, *, action_url: str, no_input_url: str, language: str, voice: str,
-           player=None) -> str:
-    """A reply that gathers keys, speaks, or hangs up. Transfers are not rendered
-    here: they go through the one transfer path (ivr/transfer.py)."""
+def render(reply: Reply, *, action_url: str, no_input_url: str, speaker: Speaker) -> str:
     if reply.transfer:
         raise ValueError("a transfer is answered by ivr.transfer.transfer_twiml")
-    def speak(verb, text):
-        if player is None:
-            verb.say(text, language=language, voice=voice)
-        else:
-            player.speak(verb, text, language=language, voice=voice)
-
     response = VoiceResponse()
     if reply.gather is not None:
         spec = reply.gather
@@ -31,13 +23,13 @@ def render(reply: Reply, *, action_url: str, no_input_url: str, language: str, v
             options["num_digits"] = spec.num_digits
         gather = Gather(**options)
         for text in spec.says:
-            speak(gather, text)
+            speaker.speak(gather, text)
         response.append(gather)
         # With no input Twilio skips the action and falls through to here.
         response.redirect(no_input_url, method="POST")
         return str(response)
     for text in reply.says:
-        speak(response, text)
+        speaker.speak(response, text)
     if reply.hangup:
         response.hangup()
     return str(response)

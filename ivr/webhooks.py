@@ -22,19 +22,15 @@ from twilio.twiml.voice_response import VoiceResponse
 from banking_core.calls import CallEnd
 from banking_core.call_transcripts import save_transcript
 from banking_core.digits import int_or_none, parse_int
-from config import ConfigError
 from config.hours import parse_hours
 from ivr import agent_leg, queue, recording, twiml  # noqa: F401 (their routes hang off bp)
-from ivr.audio import pieces
-from ivr.audio import web as audio_web
-from ivr.audio.manifest import ManifestError
-from ivr.audio.player import Player
 from ivr.interpreter import Event, Interpreter, Reply
 from ivr.menu_schema import MENU_DIR, load_menu
 from ivr.operations import OPERATIONS, Services
 from ivr.prompts import load_prompts
 from ivr.blueprint import bp
 from ivr.runtime import IvrRuntime, call_sid, caller, runtime
+from ivr.speaker import speaker_for
 from ivr.state import CallState, Sealer, store_from_settings
 from ivr.transfer import handoff_request, transfer_twiml
 from telephony import call_control as telephony
@@ -56,10 +52,8 @@ def init_app(app, *, store=None, call_control=None) -> None:
         store=store or store_from_settings(settings),
         bank=app.extensions["bank"],
         validator=RequestValidator(settings.twilio_auth_token),
-        settings=settings, language=prompts.language,
-        voice=settings.ivr_voice or prompts.voice,
+        settings=settings, speaker=speaker_for(app, prompts),
         call_control=call_control or telephony.from_settings(settings),
-        player=_player(app, prompts) if settings.ivr_prompt_mode == "play" else None,
         agent_hours=parse_hours(settings.agent_hours),
         turn_key=hmac.new(settings.secret_key.encode(), b"ivr-turn-key-v1",
                           hashlib.sha256).digest(),
@@ -68,22 +62,7 @@ def init_app(app, *, store=None, call_control=None) -> None:
     app.register_blueprint(bp)
 
 
-def _player(app, prompts) -> Player:
-    """Play mode starts only with every prompt recorded, as a bad menu file
-    stops the app: a missing recording would otherwise surface mid-call."""
-    settings = app.extensions["settings"]
-    try:
-        library = audio_web.load_library(app, prompts.language)
-    except ManifestError as exc:
-        raise ConfigError(f"IVR_PROMPT_MODE: play needs recordings: {exc}") from None
-    missing = library.missing(pieces.recordings(prompts))
-    if missing:
-        raise ConfigError(f"IVR_PROMPT_MODE: play needs recordings: {len(missing)} missing in "
-                          f"{library.directory}, e.g. {missing[0]!r} (run `ivr audio build`)")
-    return Player(library, base_url=settings.public_base_url)
-
-
-def _request_key(turn) -> str:
+def request_key(turn) -> str:
     """What identifies a delivery of a turn: the same key twice is a duplicate.
     The turn (in the URL) and the no-input mark say it all, since a turn is
     answered once. The keys pressed are left out: a digest of them would be
@@ -103,8 +82,7 @@ def _answer(state: CallState, reply, key: str) -> str:
     else:
         xml = twiml.render(
             reply, action_url=f"{base}/ivr/step?t={state.turn}",
-            no_input_url=f"{base}/ivr/step?t={state.turn}&ev=noinput",
-            language=ivr.language, voice=ivr.voice, player=ivr.player)
+            no_input_url=f"{base}/ivr/step?t={state.turn}&ev=noinput", speaker=ivr.speaker)
     state.last_reply = {"key": key, "twiml": xml}
     if reply.hangup:
         state.ended = "hangup"
@@ -115,7 +93,7 @@ def _answer(state: CallState, reply, key: str) -> str:
 def voice():
     ivr, started = runtime(), time.perf_counter()
     sid = call_sid()
-    key = _request_key(0)
+    key = request_key(0)
     with ivr.store.hold(sid) as slot:
         if slot.state is not None:  # a duplicated first request: the same answer
             return twiml.twiml_response(slot.state.last_reply["twiml"])
@@ -147,7 +125,7 @@ def step():
     digits = request.form.get("Digits", "")
     if not no_input and (len(digits) > 40 or not re.fullmatch(r"[0-9*#]*", digits)):
         abort(400, "Digits malformed")
-    key = _request_key(turn)
+    key = request_key(turn)
     with ivr.store.hold(sid) as slot:
         state = slot.state
         if state is None:
@@ -161,8 +139,7 @@ def step():
         input_node = state.node
         if _session_ended(state):
             log.warning("ivr_session_ended", call=sid)
-            reply = Reply(says=(ivr.interpreter.prompts.render("session_ended", {}),),
-                          hangup=True)
+            reply = Reply(says=(ivr.speaker.words("session_ended"),), hangup=True)
         else:
             reply = ivr.interpreter.handle(state, event)
         xml = _answer(state, reply, key)
@@ -247,10 +224,9 @@ def _session_ended(state: CallState) -> bool:
 
 def _expired_reply() -> str:
     """A turn for a call whose state is gone (expired): say goodbye, hang up."""
-    ivr = runtime()
-    text = ivr.interpreter.prompts.render("goodbye", {})
-    return twiml.render(Reply(says=(text,), hangup=True), action_url="", no_input_url="",
-                        language=ivr.language, voice=ivr.voice, player=ivr.player)
+    speaker = runtime().speaker
+    return twiml.render(Reply(says=(speaker.words("goodbye"),), hangup=True),
+                        action_url="", no_input_url="", speaker=speaker)
 
 
 def _log_turn(state: CallState, event: str, started: float) -> None:

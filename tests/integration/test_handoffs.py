@@ -207,3 +207,45 @@ def test_the_agent_going_away_puts_the_caller_back_in_line_first(demo, clock):
     assert status_of(demo, first).status == "transferring"  # until Twilio has it in line
     demo.caller_enqueued(first.call_sid, QUEUE)
     assert [h.id for h in demo.list_handoffs(("waiting",))] == [first.id, later.id]
+
+
+def test_an_agent_payment_and_its_audit_commit_together_or_not_at_all(demo, monkeypatch):
+    """A failure after the payment is posted, with its audit row written, in
+    the same transaction, leaves neither; the agent's retry posts it once."""
+    from banking_core import agent_calls
+    from banking_core.models import AgentAudit, Payment
+    from tests.integration.helpers import account_id, ana, balance
+
+    customer = ana(demo)
+    cheques = account_id(demo, customer, "5671")
+    handoff = open_call(demo, customer_id=customer.customer_id, login_method="access_key",
+                        account_ids=(cheques,))
+    agent = agents(demo)[0]
+    demo.take_next_handoff(agent)
+    request = dict(account_id=cheques, service_key="1411", references=["9876543217"],
+                   amount_centavos=12345, operation="op-1")
+
+    def audited_then_failed(connection, **kw):
+        record_payment(connection, **kw)
+        raise RuntimeError("the process died between the payment and its answer")
+
+    record_payment = agent_calls.record_payment
+    monkeypatch.setattr(agent_calls, "record_payment", audited_then_failed)
+    with pytest.raises(RuntimeError):
+        demo.agent_pay(agent, handoff.id, **request)
+    with demo.unit_of_work() as uow:
+        assert uow.session.scalars(select(Payment)).all() == []
+        assert uow.session.scalars(select(AgentAudit).where(
+            AgentAudit.action == "payment_posted")).all() == []
+    assert balance(demo, customer, "5671") == 2_500_000
+    assert demo.get_handoff(agent, handoff.id).folios == ()
+
+    monkeypatch.setattr(agent_calls, "record_payment", record_payment)
+    receipt = demo.agent_pay(agent, handoff.id, **request)
+    again = demo.agent_pay(agent, handoff.id, **request)
+    assert again.folio == receipt.folio and again.replayed
+    posted = [a for a in demo.agent_audit(handoff_id=handoff.id) if a["action"] == "payment_posted"]
+    assert [a["detail"] for a in posted] == [{"folio": receipt.folio, "amount": 12345}]
+    assert list(demo.get_handoff(agent, handoff.id).folios) == [receipt.folio]
+    assert balance(demo, customer, "5671") == 2_500_000 - 12345
+    assert demo.verify().ok

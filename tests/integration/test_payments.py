@@ -168,6 +168,24 @@ def test_water_takes_two_references_and_the_alphanumeric_service_its_letters(dem
         demo.get_receipt(carlos(demo), water.folio)
 
 
+def test_a_card_log_in_sees_only_its_account_payments(demo):
+    """Ana's debit card reaches her cheques account only: the history and the
+    folios of what she paid from her savings are not its to see."""
+    customer = ana(demo)
+    from_cheques = pay(demo, customer, last4="5671")
+    from_savings = pay(demo, customer, last4="5432", amount=1000)
+    card = demo.authenticate(method="card", identifier="4152310000000001", nip="2468")
+
+    assert [r.folio for r in demo.list_payments(card)] == [from_cheques.folio]
+    assert demo.get_receipt(card, from_cheques.folio).account_last4 == "5671"
+    with pytest.raises(errors.UnknownPayment):
+        demo.get_receipt(card, from_savings.folio)
+    # The access key still sees both.
+    assert {r.folio for r in demo.list_payments(customer)} == {from_cheques.folio,
+                                                                from_savings.folio}
+    assert demo.get_receipt(customer, from_savings.folio).account_last4 == "5432"
+
+
 @pytest.mark.parametrize("request_changes, message", [
     (dict(channel="fax"), "unknown channel"),
     (dict(idempotency_key="short"), "idempotency key"),

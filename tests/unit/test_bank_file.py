@@ -73,3 +73,40 @@ customers:
 def test_bad_records_are_explained(text, expected):
     with pytest.raises(BankFileError, match=expected):
         parse_bank_file(text)
+
+
+@pytest.mark.parametrize("reference, expected", [
+    ("{label: Predial, charset: alphanumeric, max_length: 20, check_digit: luhn}",
+     "'luhn' reads digits only: it cannot check an alphanumeric reference"),
+    ("{label: Predial, charset: alphanumeric, max_length: 20, check_digit: bancomer00}",
+     "'bancomer00' reads digits only"),
+    ("{label: Predial, length: 1, check_digit: paynet}",
+     "a check digit needs a reference of at least 2 characters"),
+])
+def test_a_reference_rule_that_could_never_pass_is_refused_naming_biller_and_reference(
+        reference, expected):
+    text = f"""
+billers:
+  - service_key: "2088"
+    name: Impuesto predial
+    amount: {{min: "1.00", max: "500000.00"}}
+    references:
+      - {{label: Cuenta, length: 10}}
+      - {reference}
+"""
+    with pytest.raises(BankFileError) as caught:
+        parse_bank_file(text, source="bank.yaml")
+    message = str(caught.value)
+    assert "billers[0] 'Impuesto predial' → references[1] 'Predial'" in message
+    assert expected in message
+
+
+def test_paynet_on_an_alphanumeric_reference_is_a_fine_rule():
+    bank_file = parse_bank_file("""
+billers:
+  - service_key: "2088"
+    name: Impuesto predial
+    amount: {min: "1.00", max: "500000.00"}
+    references: [{label: Predial, charset: alphanumeric, max_length: 20, check_digit: paynet}]
+""")
+    assert bank_file.billers[0].references[0].check_digit == "paynet"

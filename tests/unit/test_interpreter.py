@@ -132,3 +132,44 @@ def test_a_node_may_name_its_own_escalation(machine):
     machine.handle(state, Event("digits", "42"))
     reply = machine.handle(state, Event("no_input"))  # one failure allowed at "nip"
     assert reply.hangup and reply.says == ("Adiós.",)
+
+
+NAMESPACED = """
+start: pick
+defaults: {max_attempts: 3, agent: bye, on_max_attempts: bye}
+nodes:
+  pick:
+    type: menu
+    prompt: pick
+    options: {"1": {goto: ask, set: {order.size: "3"}}, "2": bye}
+  ask:
+    type: collect
+    prompt: ask
+    digits: {min: 2, max: "$order.size"}
+    store: order.entry
+    next: echo
+  echo: {type: say, prompt: echo, next: again}
+  again: {type: action, operation: again, outcomes: {ok: pick}}
+  bye: {type: hangup, prompt: bye}
+"""
+
+
+def test_a_namespace_keeps_its_values_together_and_prompts_read_them_by_name():
+    def again(ctx):
+        ctx.state.forget("order")
+        return Outcome("ok", {"rounds": ctx.state.get("rounds", 0) + 1})
+
+    machine = Interpreter(menu=parse_menu(NAMESPACED, source="test", prompts=PROMPTS.keys(),
+                                          operations={"again"}),
+                          prompts=PROMPTS, operations={"again": again}, sealer=Sealer("k" * 32))
+    state = CallState(call_sid="CA1")
+    machine.start(state)
+    machine.handle(state, Event("digits", "1"))
+    assert state.vars == {"order": {"size": "3"}}
+    too_long = machine.handle(state, Event("digits", "1234"))  # more than $order.size
+    assert too_long.gather.says[0] == "Mal."
+    reply = machine.handle(state, Event("digits", "123"))
+    assert str(reply.gather.says[0]) == "Usted marcó uno, dos, tres."
+    # The action cleared the namespace as one; the call's own values stay.
+    assert state.vars == {"rounds": 1}
+    assert CallState.from_json(state.to_json()).get("rounds") == 1

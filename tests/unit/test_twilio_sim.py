@@ -1,5 +1,5 @@
 """The simulated Twilio follows Twilio's documented behaviour, failures
-included (each rule's source is cited in ivr/twilio_sim): tested here against
+included (each rule's source is cited in qa/twilio_sim): tested here against
 a scripted app that answers canned TwiML and records what it was asked."""
 import json
 from urllib.parse import urlsplit
