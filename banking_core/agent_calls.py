@@ -4,7 +4,7 @@ on the phone, never to the agent), pay through the same core with channel
 "agent", and wrap up with a disposition. Every agent action is audited."""
 from __future__ import annotations
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 
 from banking_core import auth, errors
 from banking_core.agents import AgentView, audit
@@ -207,10 +207,8 @@ def record_payment(connection, *, agent_id: int, handoff_id: int, receipt) -> No
         select(Handoff.folios).where(Handoff.id == handoff_id).with_for_update()).scalar_one()
     connection.execute(update(Handoff).where(Handoff.id == handoff_id)
                        .values(folios=[*(folios or []), receipt.folio]))
-    connection.execute(insert(AgentAudit).values(
-        agent_id=agent_id, handoff_id=handoff_id, action="payment_posted",
-        detail={"folio": receipt.folio, "amount": receipt.amount_centavos},
-        at=receipt.posted_at))
+    audit(connection, receipt.posted_at, "payment_posted", agent_id=agent_id,
+          handoff_id=handoff_id, folio=receipt.folio, amount=receipt.amount_centavos)
 
 
 def wrap_up(bank, agent: AgentView, handoff_id: int, *, disposition: str,

@@ -4,7 +4,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from sqlalchemy import case, literal, or_, select, update
+from sqlalchemy import case, insert, literal, or_, select, update
+from sqlalchemy.orm import Session
 
 from banking_core import errors, sessions
 from banking_core.digits import int_or_none
@@ -30,8 +31,14 @@ class AgentView:
 
 
 def audit(session, now, action: str, *, agent_id=None, handoff_id=None, **detail) -> None:
-    session.add(AgentAudit(agent_id=agent_id, handoff_id=handoff_id, action=action,
-                           detail=detail, at=now))
+    """One entry of the agents' audit log, in the caller's transaction: an ORM
+    session's, or a bare connection's (a payment's posting runs on one, and
+    its audit entry must commit or roll back with it)."""
+    values = dict(agent_id=agent_id, handoff_id=handoff_id, action=action, detail=detail, at=now)
+    if isinstance(session, Session):
+        session.add(AgentAudit(**values))
+    else:
+        session.execute(insert(AgentAudit).values(**values))
 
 
 def authenticate_agent(bank, username: str, password: str) -> AgentView:
