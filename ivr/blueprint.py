@@ -13,6 +13,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
 from ivr import twiml
+from ivr.languages import call_language
 from ivr.runtime import caller, public_url, runtime, say
 from banking_core.handoffs import HandoffRequest
 from ivr.transfer import transfer_twiml
@@ -61,7 +62,8 @@ def technical_problem(exc):
     elif endpoint in ("ivr.status", "ivr.conference_events"):
         return ("", 500)
     else:
-        text = runtime().interpreter.prompts.render("technical_problem", {})
+        prompts = runtime().interpreter.catalog(call_language())
+        text = prompts.render("technical_problem", {})
         xml, _ = transfer_twiml(HandoffRequest(call_sid=request.form.get("CallSid", ""),
                                                reason="technical_problem", caller=caller()),
                                 says=(text,))

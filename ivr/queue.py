@@ -22,6 +22,7 @@ from banking_core import errors
 from banking_core.digits import int_or_none, parse_int
 from banking_core.handoffs import HandoffRequest
 from ivr import twiml
+from ivr.languages import call_language
 from ivr.runtime import call_sid, caller, runtime, say, url
 from ivr.transfer import enqueue, handoff_request, offer_callback
 from ivr.blueprint import bp
@@ -267,9 +268,9 @@ def queue_verify():
     action = url(f"/ivr/queue/verify-nip?h={handoff.id}")
     gather = Gather(input="dtmf", num_digits=4, finish_on_key="#", timeout=8, method="POST",
                     action=action)
-    say(gather, "verify_nip", {
-        "method": "tarjeta" if handoff.verify_method == "card" else "cuenta",
-        "last4": handoff.verify_last4})
+    reader = runtime().interpreter.catalog(call_language()).reader
+    say(gather, "verify_nip", {"method": reader.credential(handoff.verify_method),
+                               "last4": handoff.verify_last4})
     response.append(gather)
     response.redirect(action, method="POST")
     return reply(response)

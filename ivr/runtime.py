@@ -11,6 +11,7 @@ from flask import abort, current_app, request
 from twilio.request_validator import RequestValidator
 
 from config.hours import Hours
+from ivr.prompts import by_language
 
 CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
 # What Twilio puts in From when the caller withholds the number: words, or the
@@ -87,15 +88,24 @@ def callable_number(raw: str) -> str | None:
     return None if formatted in WITHHELD_CALLER_IDS else formatted
 
 
-def speak(verb, text) -> None:
-    """Say `text` as every reply does: Twilio's voice, or our recordings in play mode."""
+def speak(verb, text, language: str | None = None) -> None:
+    """Say `text` as every reply does: Twilio's voice, or our recordings in
+    play mode; in `language`, by default the call's (ivr/languages.py)."""
+    from ivr.languages import call_language
+
     ivr = runtime()
+    language = language or call_language()
+    voice = ivr.interpreter.catalog(language).voice
     if ivr.player is not None:
-        ivr.player.speak(verb, text, language=ivr.language, voice=ivr.voice)
+        ivr.player.speak(verb, text, language=language, voice=voice)
     else:
-        verb.say(text, language=ivr.language, voice=ivr.voice)
+        for words, said_in, said_by in by_language(text, language, voice):
+            verb.say(words, language=said_in, voice=said_by)
 
 
 def say(verb, key: str, values: dict | None = None) -> None:
-    """Speak the prompt `key` of the prompts catalog."""
-    speak(verb, runtime().interpreter.prompts.render(key, values or {}))
+    """Speak the prompt `key` of the call's prompts catalog."""
+    from ivr.languages import call_language
+
+    language = call_language()
+    speak(verb, runtime().interpreter.catalog(language).render(key, values or {}), language)

@@ -8,6 +8,7 @@ from flask import Response
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from ivr.interpreter import Reply
+from ivr.prompts import by_language
 
 
 def render(reply: Reply, *, action_url: str, no_input_url: str, language: str, voice: str,
@@ -18,7 +19,8 @@ def render(reply: Reply, *, action_url: str, no_input_url: str, language: str, v
         raise ValueError("a transfer is answered by ivr.transfer.transfer_twiml")
     def speak(verb, text):
         if player is None:
-            verb.say(text, language=language, voice=voice)
+            for words, said_in, said_by in by_language(text, language, voice):
+                verb.say(words, language=said_in, voice=said_by)
         else:
             player.speak(verb, text, language=language, voice=voice)
 

@@ -32,7 +32,8 @@ from ivr.audio.player import Player
 from ivr.interpreter import Event, Interpreter, Reply
 from ivr.menu_schema import MENU_DIR, load_menu
 from ivr.operations import OPERATIONS, Services
-from ivr.prompts import load_prompts
+from ivr.languages import remember
+from ivr.prompts import PromptError, load_catalogs
 from ivr.blueprint import bp
 from ivr.runtime import IvrRuntime, call_sid, caller, runtime
 from ivr.state import CallState, Sealer, store_from_settings
@@ -45,21 +46,27 @@ MENU_FILE = MENU_DIR / "linea_directa.yaml"
 
 def init_app(app, *, store=None, call_control=None) -> None:
     settings = app.extensions["settings"]
-    prompts = load_prompts(settings.ivr_language)
+    # Every language's prompts, checked against each other: a call starts in
+    # IVR_LANGUAGE and may switch to the one its greeting offers.
+    catalogs = load_catalogs(voices={settings.ivr_language: settings.ivr_voice})
+    if settings.ivr_language not in catalogs:
+        raise PromptError(f"IVR_LANGUAGE: no prompts for {settings.ivr_language!r} in "
+                          f"ivr/prompts/ (there are: {', '.join(sorted(catalogs))})")
+    prompts = catalogs[settings.ivr_language]
     menu = load_menu(MENU_FILE, prompts=prompts.keys(), operations=set(OPERATIONS))
     sealer = Sealer(settings.secret_key)
     app.extensions["ivr"] = IvrRuntime(
-        interpreter=Interpreter(menu=menu, prompts=prompts, operations=OPERATIONS,
-                                sealer=sealer,
-                                services=Services(bank=app.extensions["bank"], prompts=prompts,
+        interpreter=Interpreter(menu=menu, prompts=prompts, catalogs=catalogs,
+                                operations=OPERATIONS, sealer=sealer,
+                                services=Services(bank=app.extensions["bank"],
                                                   login_limits=app.extensions["login_limits"])),
         store=store or store_from_settings(settings),
         bank=app.extensions["bank"],
         validator=RequestValidator(settings.twilio_auth_token),
-        settings=settings, language=prompts.language,
-        voice=settings.ivr_voice or prompts.voice,
+        settings=settings, language=prompts.language, voice=prompts.voice,
         call_control=call_control or telephony.from_settings(settings),
-        player=_player(app, prompts) if settings.ivr_prompt_mode == "play" else None,
+        player=_player(app, catalogs, prompts.language)
+        if settings.ivr_prompt_mode == "play" else None,
         agent_hours=parse_hours(settings.agent_hours),
         turn_key=hmac.new(settings.secret_key.encode(), b"ivr-turn-key-v1",
                           hashlib.sha256).digest(),
@@ -68,19 +75,24 @@ def init_app(app, *, store=None, call_control=None) -> None:
     app.register_blueprint(bp)
 
 
-def _player(app, prompts) -> Player:
-    """Play mode starts only with every prompt recorded, as a bad menu file
-    stops the app: a missing recording would otherwise surface mid-call."""
+def _player(app, catalogs, default: str) -> Player:
+    """Play mode starts only with every prompt of every language recorded, as
+    a bad menu file stops the app: a missing recording would otherwise surface
+    mid-call (a caller who pressed 9 for English)."""
     settings = app.extensions["settings"]
-    try:
-        library = audio_web.load_library(app, prompts.language)
-    except ManifestError as exc:
-        raise ConfigError(f"IVR_PROMPT_MODE: play needs recordings: {exc}") from None
-    missing = library.missing(pieces.recordings(prompts))
-    if missing:
-        raise ConfigError(f"IVR_PROMPT_MODE: play needs recordings: {len(missing)} missing in "
-                          f"{library.directory}, e.g. {missing[0]!r} (run `ivr audio build`)")
-    return Player(library, base_url=settings.public_base_url)
+    libraries = {}
+    for language, catalog in sorted(catalogs.items()):
+        try:
+            library = audio_web.load_library(app, language)
+        except ManifestError as exc:
+            raise ConfigError(f"IVR_PROMPT_MODE: play needs recordings: {exc}") from None
+        missing = library.missing(pieces.recordings(catalog))
+        if missing:
+            raise ConfigError(f"IVR_PROMPT_MODE: play needs recordings: {len(missing)} missing "
+                              f"in {library.directory}, e.g. {missing[0]!r} "
+                              "(run `ivr audio build`)")
+        libraries[language] = library
+    return Player(libraries, base_url=settings.public_base_url, default=default)
 
 
 def _request_key(turn) -> str:
@@ -96,6 +108,7 @@ def _request_key(turn) -> str:
 
 def _answer(state: CallState, reply, key: str) -> str:
     ivr = runtime()
+    language = remember(state)  # this turn may have switched it (key 9)
     state.turn += 1
     base = ivr.settings.public_base_url
     if reply.transfer:
@@ -104,7 +117,8 @@ def _answer(state: CallState, reply, key: str) -> str:
         xml = twiml.render(
             reply, action_url=f"{base}/ivr/step?t={state.turn}",
             no_input_url=f"{base}/ivr/step?t={state.turn}&ev=noinput",
-            language=ivr.language, voice=ivr.voice, player=ivr.player)
+            language=language, voice=ivr.interpreter.catalog(language).voice,
+            player=ivr.player)
     state.last_reply = {"key": key, "twiml": xml}
     if reply.hangup:
         state.ended = "hangup"
@@ -126,7 +140,8 @@ def voice():
             refused = VoiceResponse()
             refused.hangup()
             return twiml.twiml_response(str(refused))
-        state = CallState(call_sid=sid, caller=caller())
+        state = CallState(call_sid=sid, caller=caller(), language=ivr.language)
+        remember(state)
         reply = ivr.interpreter.start(state)
         xml = _answer(state, reply, key)
         recording.record_turn(state, ivr.interpreter.menu, event=Event("start"),
@@ -159,10 +174,11 @@ def step():
             return twiml.twiml_response(state.last_reply["twiml"])
         event = Event("no_input") if no_input or not digits else Event("digits", digits)
         input_node = state.node
+        remember(state)  # an error in this turn is answered in the call's language
         if _session_ended(state):
             log.warning("ivr_session_ended", call=sid)
-            reply = Reply(says=(ivr.interpreter.prompts.render("session_ended", {}),),
-                          hangup=True)
+            prompts = ivr.interpreter.catalog(state.language)
+            reply = Reply(says=(prompts.render("session_ended", {}),), hangup=True)
         else:
             reply = ivr.interpreter.handle(state, event)
         xml = _answer(state, reply, key)
@@ -248,7 +264,7 @@ def _session_ended(state: CallState) -> bool:
 def _expired_reply() -> str:
     """A turn for a call whose state is gone (expired): say goodbye, hang up."""
     ivr = runtime()
-    text = ivr.interpreter.prompts.render("goodbye", {})
+    text = ivr.interpreter.prompts.render("goodbye", {})  # its language went with it
     return twiml.render(Reply(says=(text,), hangup=True), action_url="", no_input_url="",
                         language=ivr.language, voice=ivr.voice, player=ivr.player)
 
