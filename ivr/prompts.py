@@ -231,9 +231,9 @@ def load_catalogs(*, voices: dict[str, str] | None = None) -> dict[str, PromptCa
     return link_catalogs(catalogs, source=str(PROMPT_DIR))
 
 
-def link_catalogs(catalogs: dict[str, PromptCatalog], *, source: str = "prompts"
-                  ) -> dict[str, PromptCatalog]:
-    check_catalogs(catalogs, source=source)
+def link_catalogs(catalogs: dict[str, PromptCatalog], *, source: str = "prompts",
+                  required=CODE_PROMPTS) -> dict[str, PromptCatalog]:
+    check_catalogs(catalogs, source=source, required=required)
     linked = {}
     for language, catalog in catalogs.items():
         offer = catalogs[catalog.offers].foreign(LANGUAGE_OFFER) if catalog.offers \
