@@ -61,7 +61,7 @@ def technical_problem(exc):
     elif endpoint in ("ivr.status", "ivr.conference_events"):
         return ("", 500)
     else:
-        text = speaker().words("technical_problem")
+        text = speaker().words("technical_problem")  # in the call's language
         xml, _ = transfer_twiml(HandoffRequest(call_sid=request.form.get("CallSid", ""),
                                                reason="technical_problem", caller=caller()),
                                 says=(text,))

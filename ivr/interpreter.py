@@ -66,7 +66,8 @@ class Context:
     state: CallState
     transient: dict
     sealer: Sealer
-    services: object  # whatever the app wires in (the bank, the prompt catalog…)
+    services: object  # whatever the app wires in (the bank, the log-in limits…)
+    prompts: PromptCatalog = None  # the call's language: its prompts and readers
 
 
 class MenuRuntimeError(RuntimeError):
@@ -74,10 +75,20 @@ class MenuRuntimeError(RuntimeError):
 
 
 class Interpreter:
+    """`prompts` is the catalog of the configured language; `catalogs` every
+    language a call may switch to (by default that one alone). Each call is
+    spoken in its own `state.language`."""
+
     def __init__(self, *, menu: Menu, prompts: PromptCatalog, operations: dict[str, Operation],
-                 sealer: Sealer, services: object = None):
+                 sealer: Sealer, services: object = None,
+                 catalogs: dict[str, PromptCatalog] | None = None):
         self.menu, self.prompts, self.operations = menu, prompts, operations
         self.sealer, self.services = sealer, services
+        self.catalogs = catalogs or {prompts.language: prompts}
+
+    def catalog(self, language: str | None) -> PromptCatalog:
+        """The prompts of a call in `language` (the configured ones if None)."""
+        return self.catalogs.get(language, self.prompts) if language else self.prompts
 
     # -- entry points ---------------------------------------------------------
     def start(self, state: CallState) -> Reply:
@@ -151,7 +162,7 @@ class Interpreter:
 
     def _act(self, state: CallState, node: Node, turn: Turn) -> str:
         context = Context(state=state, transient=turn.transient, sealer=self.sealer,
-                          services=self.services)
+                          services=self.services, prompts=self.catalog(state.language))
         outcome = self.operations[node.operation](context)
         for name, value in outcome.values.items():
             state.set(name, value)
@@ -186,7 +197,7 @@ class Interpreter:
         return self._ask(state, node, turn, attempt=state.attempts + 1)
 
     def _say(self, key: str, state: CallState, attempt: int = 1) -> str:
-        return self.prompts.render(key, state.readable(), attempt)
+        return self.catalog(state.language).render(key, state.readable(), attempt)
 
     def _digits_fit(self, state: CallState, node: Node, digits: str) -> bool:
         spec = node.digits

@@ -7,7 +7,6 @@ import dataclasses
 
 from banking_core import errors
 from banking_core.digits import is_ascii_digits
-from banking_core.money import format_mxn
 from banking_core.sessions import customer_principal
 from banking_core.views import Principal
 from ivr.interpreter import Context, Outcome
@@ -15,7 +14,6 @@ from ivr.prompts import join_spoken
 from ivr.state import STATE_TTL
 from web.login_limits import minutes_to_wait
 
-KIND_WORDS = {"cheques": "cheques", "ahorro": "ahorro", "nomina": "nómina"}
 # What the caller keys and the operations find for one payment lives in this
 # namespace of the call state (`payment.x`, see CallState): another payment
 # starts from an empty one.
@@ -25,7 +23,6 @@ PAYMENT = "payment"
 @dataclasses.dataclass(frozen=True)
 class Services:
     bank: object
-    prompts: object
     login_limits: object  # web/login_limits.py: failed log-ins per caller and credential
 
 
@@ -92,13 +89,21 @@ def login(ctx: Context) -> Outcome:
                           "login_blocked": ""})
 
 
+def switch_language(ctx: Context) -> Outcome:
+    """Key 9 at the first menu: the rest of the call in the language its
+    greeting offered (the prompt file's `offers`)."""
+    if ctx.prompts.offers:
+        ctx.state.language = ctx.prompts.offers
+    return Outcome("ok")
+
+
 def read_balances(ctx: Context) -> Outcome:
-    services = ctx.services
+    prompts = ctx.prompts
     lines = [
-        services.prompts.render("balance_line", {
-            "kind": KIND_WORDS.get(a.kind, a.kind), "last4": a.last4,
+        prompts.render("balance_line", {
+            "kind": prompts.reader.account_kind(a.kind), "last4": a.last4,
             "balance": a.balance_centavos})
-        for a in services.bank.list_accounts(_principal(ctx))
+        for a in ctx.services.bank.list_accounts(_principal(ctx))
     ]
     # Joined keeping each line's segments, so play mode plays their recordings
     # (they are said in this same turn; the call state keeps plain text).
@@ -146,8 +151,8 @@ def check_reference(ctx: Context) -> Outcome:
     try:
         value = service.references[position - 1].check(v.get("reference_value", ""))
     except errors.InvalidReference as exc:
-        reason = ctx.services.prompts.render(f"reason_{exc.reason}", {}) \
-            if f"reason_{exc.reason}" in ctx.services.prompts.keys() else exc.reason
+        reason = ctx.prompts.render(f"reason_{exc.reason}", {}) \
+            if f"reason_{exc.reason}" in ctx.prompts.keys() else exc.reason
         return Outcome(exc.code, _in_payment(reference_reason=reason))
     return Outcome("ok", _in_payment(reference_value=value))
 
@@ -182,8 +187,8 @@ def check_amount(ctx: Context) -> Outcome:
         service.check_amount(centavos)
     except errors.AmountOutOfRange as exc:
         rule = service.amount_rule
-        words = (f"solo acepta {format_mxn(rule.fixed_centavos)}" if rule.fixed_centavos
-                 else f"de {format_mxn(rule.min_centavos)} a {format_mxn(rule.max_centavos)}")
+        words = ctx.prompts.reader.amount_rule(
+            fixed=rule.fixed_centavos, low=rule.min_centavos, high=rule.max_centavos)
         return Outcome(exc.code, _in_payment(amount_rule=words))
     except errors.InvalidAmount as exc:
         return Outcome(exc.code)
@@ -217,8 +222,8 @@ def new_payment(ctx: Context) -> Outcome:
 
 
 OPERATIONS = {
-    "login": login, "read_balances": read_balances, "find_account": find_account,
-    "find_service": find_service, "first_reference": first_reference,
+    "login": login, "switch_language": switch_language, "read_balances": read_balances,
+    "find_account": find_account, "find_service": find_service, "first_reference": first_reference,
     "check_reference": check_reference, "next_reference": next_reference,
     "check_amount": check_amount, "post_payment": post_payment, "new_payment": new_payment,
 }

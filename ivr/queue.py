@@ -267,9 +267,9 @@ def queue_verify():
     action = url(f"/ivr/queue/verify-nip?h={handoff.id}")
     gather = Gather(input="dtmf", num_digits=4, finish_on_key="#", timeout=8, method="POST",
                     action=action)
-    speaker().say(gather, "verify_nip", {
-        "method": "tarjeta" if handoff.verify_method == "card" else "cuenta",
-        "last4": handoff.verify_last4})
+    reader = speaker().catalog().reader  # the call's language
+    speaker().say(gather, "verify_nip", {"method": reader.credential(handoff.verify_method),
+                                         "last4": handoff.verify_last4})
     response.append(gather)
     response.redirect(action, method="POST")
     return reply(response)

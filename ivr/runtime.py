@@ -46,6 +46,12 @@ class IvrRuntime:
         """Play mode's recordings (None in say mode): QA hears a <Play> as its text."""
         return self.speaker.player
 
+    @property
+    def language(self) -> str:
+        """The language a call starts in (IVR_LANGUAGE); each call's own is in
+        its state (ivr/languages.py)."""
+        return self.speaker.default
+
 
 def runtime() -> IvrRuntime:
     return current_app.extensions["ivr"]

@@ -9,52 +9,74 @@ which still says by <Say> what no recording can hold (a customer's name).
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from config import ConfigError
 from ivr.audio import pieces
 from ivr.audio import web as audio_web
 from ivr.audio.manifest import ManifestError
 from ivr.audio.player import Player
+from ivr.prompts import PromptCatalog, by_language
 
 
 class Speaker:
-    def __init__(self, prompts, *, language: str, voice: str, player: Player | None = None):
-        self.prompts, self.language, self.voice = prompts, language, voice
+    """Says prompts of every language the line speaks: each in the language of
+    the call it answers (`language_now()`, ivr/languages.py), unless told."""
+
+    def __init__(self, catalogs: dict[str, PromptCatalog], *, default: str,
+                 language_now: Callable[[], str], player: Player | None = None):
+        self.catalogs, self.default = catalogs, default  # default: IVR_LANGUAGE
+        self.language_now = language_now
         self.player = player  # None in say mode
 
-    def words(self, key: str, values: dict | None = None):
-        """The prompt `key` of the catalog, rendered (not yet spoken)."""
-        return self.prompts.render(key, values or {})
+    def catalog(self, language: str | None = None) -> PromptCatalog:
+        return self.catalogs.get(language or self.language_now(), self.catalogs[self.default])
 
-    def speak(self, verb, text) -> None:
-        """Append what says `text` to `verb` (a VoiceResponse or a Gather)."""
+    def words(self, key: str, values: dict | None = None, language: str | None = None):
+        """The prompt `key` of the call's catalog, rendered (not yet spoken)."""
+        return self.catalog(language).render(key, values or {})
+
+    def speak(self, verb, text, language: str | None = None) -> None:
+        """Append what says `text` to `verb` (a VoiceResponse or a Gather), in
+        the call's language; a stretch in another (the greeting's offer of
+        English) in that one's voice."""
+        language = language or self.language_now()
+        voice = self.catalog(language).voice
         if self.player is not None:
-            self.player.speak(verb, text, language=self.language, voice=self.voice)
+            self.player.speak(verb, text, language=language, voice=voice)
         else:
-            verb.say(text, language=self.language, voice=self.voice)
+            for words, said_in, said_by in by_language(text, language, voice):
+                verb.say(words, language=said_in, voice=said_by)
 
     def say(self, verb, key: str, values: dict | None = None) -> None:
-        """Speak the prompt `key` of the catalog."""
-        self.speak(verb, self.words(key, values))
+        """Speak the prompt `key` of the call's catalog."""
+        language = self.language_now()
+        self.speak(verb, self.words(key, values, language), language)
 
 
-def speaker_for(app, prompts) -> Speaker:
+def speaker_for(app, catalogs: dict[str, PromptCatalog], *, default: str,
+                language_now: Callable[[], str]) -> Speaker:
     """The app's speaker, in the mode its settings name."""
     settings = app.extensions["settings"]
-    player = _player(app, prompts) if settings.ivr_prompt_mode == "play" else None
-    return Speaker(prompts, language=prompts.language,
-                   voice=settings.ivr_voice or prompts.voice, player=player)
+    player = _player(app, catalogs, default) if settings.ivr_prompt_mode == "play" else None
+    return Speaker(catalogs, default=default, language_now=language_now, player=player)
 
 
-def _player(app, prompts) -> Player:
-    """Play mode starts only with every prompt recorded, as a bad menu file
-    stops the app: a missing recording would otherwise surface mid-call."""
+def _player(app, catalogs, default: str) -> Player:
+    """Play mode starts only with every prompt of every language recorded, as
+    a bad menu file stops the app: a missing recording would otherwise surface
+    mid-call (a caller who pressed 9 for English)."""
     settings = app.extensions["settings"]
-    try:
-        library = audio_web.load_library(app, prompts.language)
-    except ManifestError as exc:
-        raise ConfigError(f"IVR_PROMPT_MODE: play needs recordings: {exc}") from None
-    missing = library.missing(pieces.recordings(prompts))
-    if missing:
-        raise ConfigError(f"IVR_PROMPT_MODE: play needs recordings: {len(missing)} missing in "
-                          f"{library.directory}, e.g. {missing[0]!r} (run `ivr audio build`)")
-    return Player(library, base_url=settings.public_base_url)
+    libraries = {}
+    for language, catalog in sorted(catalogs.items()):
+        try:
+            library = audio_web.load_library(app, language)
+        except ManifestError as exc:
+            raise ConfigError(f"IVR_PROMPT_MODE: play needs recordings: {exc}") from None
+        missing = library.missing(pieces.recordings(catalog))
+        if missing:
+            raise ConfigError(f"IVR_PROMPT_MODE: play needs recordings: {len(missing)} missing "
+                              f"in {library.directory}, e.g. {missing[0]!r} "
+                              "(run `ivr audio build`)")
+        libraries[language] = library
+    return Player(libraries, base_url=settings.public_base_url, default=default)

@@ -41,6 +41,10 @@ class CallState:
     sealed: dict = dataclasses.field(default_factory=dict)
     principal: dict | None = None
     caller: str | None = None
+    # The prompt catalog the call speaks (ivr/prompts/<language>.yaml): the
+    # configured IVR_LANGUAGE when it starts, until the caller picks another.
+    # None in states saved before calls had a language: the configured one.
+    language: str | None = None
     started_at: float = dataclasses.field(default_factory=time.time)
     ended: str | None = None
     last_reply: dict | None = None

@@ -17,11 +17,9 @@ import structlog
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from banking_core.handoffs import KEYED_FIELDS, HandoffRequest
-from config.hours import Hours
 from ivr.runtime import runtime, speaker, url
 
 log = structlog.get_logger("ivr")
-DAY_NAMES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
 
 
 def handoff_request(state, reason: str) -> HandoffRequest:
@@ -33,17 +31,6 @@ def handoff_request(state, reason: str) -> HandoffRequest:
         customer_id=principal.get("customer_id"), login_method=principal.get("method"),
         account_ids=tuple(principal.get("account_ids", ())),
         keyed={k: v for k, v in state.readable().items() if k in KEYED_FIELDS})
-
-
-def say_hours(hours: Hours) -> str:
-    """'mon-fri 08:00-20:00; sat 09:00-14:00' → 'de lunes a viernes de 08:00 a 20:00
-    horas y sábado de 09:00 a 14:00 horas'."""
-    parts = []
-    for span in hours.spans:
-        day_words = (DAY_NAMES[span.first_day] if span.first_day == span.last_day else
-                     f"de {DAY_NAMES[span.first_day]} a {DAY_NAMES[span.last_day]}")
-        parts.append(f"{day_words} de {span.start} a {span.end} horas")
-    return " y ".join(parts)
 
 
 def agents_on_shift() -> bool:
@@ -60,7 +47,8 @@ def transfer_twiml(transfer: HandoffRequest, says=()) -> tuple[str, str]:
     for text in says:
         speaker().speak(response, text)
     if not agents_on_shift():
-        speaker().say(response, "agents_closed", {"hours": say_hours(ivr.agent_hours)})
+        reader = speaker().catalog().reader  # the call's language
+        speaker().say(response, "agents_closed", {"hours": reader.hours(ivr.agent_hours)})
         offer_callback(response, transfer.caller)
         log.info("call_not_transferred", call=transfer.call_sid, reason=transfer.reason,
                  why="outside agent hours")

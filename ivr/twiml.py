@@ -11,7 +11,11 @@ from ivr.interpreter import Reply
 from ivr.speaker import Speaker
 
 
-def render(reply: Reply, *, action_url: str, no_input_url: str, speaker: Speaker) -> str:
+def render(reply: Reply, *, action_url: str, no_input_url: str, speaker: Speaker,
+           language: str | None = None) -> str:
+    """A reply that gathers keys, speaks, or hangs up, in `language` (by
+    default the call's). Transfers are not rendered here: they go through the
+    one transfer path (ivr/transfer.py)."""
     if reply.transfer:
         raise ValueError("a transfer is answered by ivr.transfer.transfer_twiml")
     response = VoiceResponse()
@@ -23,13 +27,13 @@ def render(reply: Reply, *, action_url: str, no_input_url: str, speaker: Speaker
             options["num_digits"] = spec.num_digits
         gather = Gather(**options)
         for text in spec.says:
-            speaker.speak(gather, text)
+            speaker.speak(gather, text, language)
         response.append(gather)
         # With no input Twilio skips the action and falls through to here.
         response.redirect(no_input_url, method="POST")
         return str(response)
     for text in reply.says:
-        speaker.speak(response, text)
+        speaker.speak(response, text, language)
     if reply.hangup:
         response.hangup()
     return str(response)

@@ -27,7 +27,8 @@ from ivr import agent_leg, queue, recording, twiml  # noqa: F401 (their routes h
 from ivr.interpreter import Event, Interpreter, Reply
 from ivr.menu_schema import MENU_DIR, load_menu
 from ivr.operations import OPERATIONS, Services
-from ivr.prompts import load_prompts
+from ivr.languages import call_language, remember
+from ivr.prompts import PromptError, load_catalogs
 from ivr.blueprint import bp
 from ivr.runtime import IvrRuntime, call_sid, caller, runtime
 from ivr.speaker import speaker_for
@@ -41,18 +42,25 @@ MENU_FILE = MENU_DIR / "linea_directa.yaml"
 
 def init_app(app, *, store=None, call_control=None) -> None:
     settings = app.extensions["settings"]
-    prompts = load_prompts(settings.ivr_language)
+    # Every language's prompts, checked against each other: a call starts in
+    # IVR_LANGUAGE and may switch to the one its greeting offers.
+    catalogs = load_catalogs(voices={settings.ivr_language: settings.ivr_voice})
+    if settings.ivr_language not in catalogs:
+        raise PromptError(f"IVR_LANGUAGE: no prompts for {settings.ivr_language!r} in "
+                          f"ivr/prompts/ (there are: {', '.join(sorted(catalogs))})")
+    prompts = catalogs[settings.ivr_language]
     menu = load_menu(MENU_FILE, prompts=prompts.keys(), operations=set(OPERATIONS))
     sealer = Sealer(settings.secret_key)
     app.extensions["ivr"] = IvrRuntime(
-        interpreter=Interpreter(menu=menu, prompts=prompts, operations=OPERATIONS,
-                                sealer=sealer,
-                                services=Services(bank=app.extensions["bank"], prompts=prompts,
+        interpreter=Interpreter(menu=menu, prompts=prompts, catalogs=catalogs,
+                                operations=OPERATIONS, sealer=sealer,
+                                services=Services(bank=app.extensions["bank"],
                                                   login_limits=app.extensions["login_limits"])),
         store=store or store_from_settings(settings),
         bank=app.extensions["bank"],
         validator=RequestValidator(settings.twilio_auth_token),
-        settings=settings, speaker=speaker_for(app, prompts),
+        settings=settings,
+        speaker=speaker_for(app, catalogs, default=prompts.language, language_now=call_language),
         call_control=call_control or telephony.from_settings(settings),
         agent_hours=parse_hours(settings.agent_hours),
         turn_key=hmac.new(settings.secret_key.encode(), b"ivr-turn-key-v1",
@@ -75,6 +83,7 @@ def request_key(turn) -> str:
 
 def _answer(state: CallState, reply, key: str) -> str:
     ivr = runtime()
+    language = remember(state)  # this turn may have switched it (key 9)
     state.turn += 1
     base = ivr.settings.public_base_url
     if reply.transfer:
@@ -82,7 +91,8 @@ def _answer(state: CallState, reply, key: str) -> str:
     else:
         xml = twiml.render(
             reply, action_url=f"{base}/ivr/step?t={state.turn}",
-            no_input_url=f"{base}/ivr/step?t={state.turn}&ev=noinput", speaker=ivr.speaker)
+            no_input_url=f"{base}/ivr/step?t={state.turn}&ev=noinput", speaker=ivr.speaker,
+            language=language)
     state.last_reply = {"key": key, "twiml": xml}
     if reply.hangup:
         state.ended = "hangup"
@@ -104,7 +114,8 @@ def voice():
             refused = VoiceResponse()
             refused.hangup()
             return twiml.twiml_response(str(refused))
-        state = CallState(call_sid=sid, caller=caller())
+        state = CallState(call_sid=sid, caller=caller(), language=ivr.language)
+        remember(state)
         reply = ivr.interpreter.start(state)
         xml = _answer(state, reply, key)
         recording.record_turn(state, ivr.interpreter.menu, event=Event("start"),
@@ -137,9 +148,11 @@ def step():
             return twiml.twiml_response(state.last_reply["twiml"])
         event = Event("no_input") if no_input or not digits else Event("digits", digits)
         input_node = state.node
+        remember(state)  # an error in this turn is answered in the call's language
         if _session_ended(state):
             log.warning("ivr_session_ended", call=sid)
-            reply = Reply(says=(ivr.speaker.words("session_ended"),), hangup=True)
+            reply = Reply(says=(ivr.speaker.words("session_ended", language=state.language),),
+                          hangup=True)
         else:
             reply = ivr.interpreter.handle(state, event)
         xml = _answer(state, reply, key)
@@ -225,8 +238,9 @@ def _session_ended(state: CallState) -> bool:
 def _expired_reply() -> str:
     """A turn for a call whose state is gone (expired): say goodbye, hang up."""
     speaker = runtime().speaker
-    return twiml.render(Reply(says=(speaker.words("goodbye"),), hangup=True),
-                        action_url="", no_input_url="", speaker=speaker)
+    language = speaker.default  # the call's language went with its state
+    return twiml.render(Reply(says=(speaker.words("goodbye", language=language),), hangup=True),
+                        action_url="", no_input_url="", speaker=speaker, language=language)
 
 
 def _log_turn(state: CallState, event: str, started: float) -> None:

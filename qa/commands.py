@@ -194,7 +194,7 @@ def transcripts_export(call_sid, output):
             f"no recorded call {call_sid}: a call is saved when Twilio reports it over "
             "(status callback), or by `ivr transcripts sweep`")
     interpreter = current_app.extensions["ivr"].interpreter
-    text = export_transcript(recording, interpreter.menu, interpreter.prompts)
+    text = export_transcript(recording, interpreter.menu, list(interpreter.catalogs.values()))
     if output:
         Path(output).write_text(text, encoding="utf-8")
         click.echo(f"transcript of {call_sid} written to {output}")

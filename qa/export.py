@@ -37,15 +37,19 @@ def fragments(prompts: PromptCatalog, key: str) -> list[str]:
     return found
 
 
-def expectations(turn: dict, menu: Menu, prompts: PromptCatalog) -> list[str]:
-    """The fixed words of the prompts this turn played, in the order heard."""
+def expectations(turn: dict, menu: Menu, prompts) -> list[str]:
+    """The fixed words of the prompts this turn played, in the order heard.
+    `prompts` is a catalog or several (a call may switch language): the
+    words found in what was heard are the call's."""
+    catalogs = [prompts] if isinstance(prompts, PromptCatalog) else list(prompts)
     heard = " ".join(turn.get("says", ()))
     plain = normalize(heard)
     keys = [menu.nodes[n].prompt for n in [*turn.get("visited", ()), turn.get("at")]
             if n in menu.nodes and menu.nodes[n].prompt]
     chosen: dict[int, str] = {}
     for key in dict.fromkeys([*keys, *GENERIC_PROMPTS]):
-        present = [f for f in fragments(prompts, key) if normalize(f) in plain]
+        present = [f for catalog in catalogs for f in fragments(catalog, key)
+                   if normalize(f) in plain]
         if present:
             best = max(present, key=len)
             chosen.setdefault(plain.index(normalize(best)), best)
@@ -64,7 +68,7 @@ def _keys(turn: dict, menu: Menu) -> str:
     return keys
 
 
-def export_transcript(recording: Recording, menu: Menu, prompts: PromptCatalog) -> str:
+def export_transcript(recording: Recording, menu: Menu, prompts) -> str:
     secrets = list(dict.fromkeys(t["secret"] for t in recording.turns if t.get("secret")))
     lines = [f"# Recorded call {recording.call_sid}, exported by `ivr transcripts export`.",
              "# Expectations are the fixed words of each prompt; the full text heard is",

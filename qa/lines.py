@@ -28,9 +28,10 @@ from banking_core import loader, migrate
 from banking_core.bank import build_bank
 from ivr.audio.library import AudioLibrary
 from ivr.audio.manifest import ManifestError
+from ivr.audio.player import Player
 from ivr.menu_schema import load_menu
 from ivr.operations import OPERATIONS
-from ivr.prompts import load_prompts
+from ivr.prompts import available_languages, load_prompts
 from ivr.state import MemoryCallStore
 from ivr.webhooks import MENU_FILE
 from linea_directa.app import create_app
@@ -62,7 +63,7 @@ class InProcessLine:
                              base_url=settings.public_base_url,
                              auth_token=settings.twilio_auth_token,
                              play_to_text=self.play_to_text or (
-                                 player.library.text_for if player else None), **options)
+                                 player.text_for if player else None), **options)
 
     def close(self) -> None:
         self.app.extensions["bank"].engine.dispose()
@@ -142,11 +143,18 @@ def remote_line(settings, url: str, *, auth_token: str | None = None,
 
 def local_recordings(settings):
     """A server in play mode answers <Play>: heard through this checkout's audio
-    manifest (assumed the server's too, like the menu). None without one."""
-    try:
-        return AudioLibrary(settings.audio_dir, settings.ivr_language).text_for
-    except ManifestError:
+    manifests, one per language (assumed the server's too, like the menu).
+    None without the configured language's."""
+    libraries = {}
+    for language in available_languages():
+        try:
+            libraries[language] = AudioLibrary(settings.audio_dir, language)
+        except ManifestError:
+            continue
+    if settings.ivr_language not in libraries:
         return None
+    return Player(libraries, base_url=settings.public_base_url,
+                  default=settings.ivr_language).text_for
 
 
 def load_line_menu(settings):

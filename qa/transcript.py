@@ -29,7 +29,8 @@ import yaml
 
 from banking_core.digits import is_ascii_digits
 from banking_core.money import parse_pesos
-from ivr.prompts import DIGIT_WORDS
+from ivr.prompts import available_languages
+from ivr.readers import reader_for
 
 ACTIONS = ("ivr", "press", "silence", "hang_up", "expect_transfer", "expect_hangup", "check")
 BARE_ACTIONS = {"silence", "hang_up", "expect_transfer", "expect_hangup"}
@@ -316,15 +317,17 @@ def transcript_paths(paths) -> list[Path]:
 
 # -- templates and spoken values -------------------------------------------------
 def spoken_digits(text: str) -> str:
-    """'cinco, seis, siete, uno' -> '5671' (how the IVR reads identifiers);
-    text that already is digits comes back as it is."""
+    """'cinco, seis, siete, uno' or 'five, six, seven, one' -> '5671' (how the
+    IVR reads identifiers, in any language it speaks); text that already is
+    digits comes back as it is."""
     words = [w for w in re.split(r"[\s,.;]+", text.strip().lower()) if w]
     if all(is_ascii_digits(w) for w in words):
         return "".join(words)
-    try:
-        return "".join(str(DIGIT_WORDS.index(w)) for w in words)
-    except ValueError:
-        raise ValueError(f"{text!r} is not read digit by digit") from None
+    for language in available_languages():
+        digit_words = [w.lower() for w in reader_for(language).DIGIT_WORDS]
+        if words and all(w in digit_words for w in words):
+            return "".join(str(digit_words.index(w)) for w in words)
+    raise ValueError(f"{text!r} is not read digit by digit")
 
 
 def fill(text: str, values: dict[str, str], *, escape=None) -> str:

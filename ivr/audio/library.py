@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from ivr.audio import pieces
 from ivr.audio.manifest import load_manifest
 from ivr.audio.wavfile import WavError, mulaw_wav, read_wav, silence
+from ivr.readers import reader_for
 
 LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 STATIC_FILE = re.compile(r"[0-9a-f]{16}\.wav")
@@ -22,6 +23,7 @@ class AudioLibrary:
         if not LANGUAGE.fullmatch(language):
             raise ValueError(f"not a language tag: {language!r}")
         self.directory, self.language = Path(directory) / language, language
+        self.reader = reader_for(language)  # how this language's values are read
         self.manifest = load_manifest(self.directory)
         self.version = self.manifest.version()
         self._by_text = self.manifest.by_text()
@@ -41,7 +43,7 @@ class AudioLibrary:
 
     def can_read(self, kind: str, token: str) -> bool:
         try:
-            return all(word in self._by_text for _, word in pieces.spoken_words(kind, token))
+            return all(word in self._by_text for _, word in pieces.spoken_words(kind, token, self.reader))
         except ValueError:
             return False
 
@@ -54,7 +56,7 @@ class AudioLibrary:
         """One WAV of the value's words with natural gaps, or None if the value
         is malformed or a word is not recorded. Cached by the words it says."""
         try:
-            words = pieces.spoken_words(kind, token) if kind in pieces.READERS else None
+            words = pieces.spoken_words(kind, token, self.reader) if kind in pieces.READERS else None
         except ValueError:
             return None
         if not words or any(word not in self._by_text for _, word in words):
@@ -90,5 +92,5 @@ class AudioLibrary:
                 return entry.text
         if len(parts) == 4 and parts[:2] == ["audio", self.language] \
                 and parts[2] in pieces.READERS and parts[3].endswith(".wav"):
-            return pieces.reading(parts[2], parts[3].removesuffix(".wav"))
+            return pieces.reading(parts[2], parts[3].removesuffix(".wav"), self.reader)
         raise KeyError(f"no recording at {url}")

@@ -6,16 +6,16 @@ Three kinds of recordings, all keyed by their text:
   every variant ("Usted eligió la cuenta terminación", ". Si es correcto, …");
 - pauses: a stretch that is only punctuation (the ", " in "{position},
   {label}", the "." after a value) is a short silence, as a voice pauses there;
-- words: every word the value readers of `ivr/prompts.py` produce for digits,
-  amounts, dates, times and plain numbers — 0 to 30, the tens, "y", "cien" and
-  the hundreds, "mil", "millón"/"millones", "un"/"una", "pesos", "centavos",
-  "con", "de", the months, "las", "minutos"… They are gathered by running those
-  same readers over every form they take, so play mode says exactly the words
-  say mode sends to Twilio.
+- words: every word the catalog's readers (`ivr/readers/<language>.py`)
+  produce for digits, amounts, dates, times and plain numbers — in Spanish 0
+  to 30, the tens, "y", "cien" and the hundreds, "mil", "millón"/"millones",
+  "un"/"una", "pesos", "centavos", "con", "de", the months, "las", "minutos"…
+  They are gathered by running those same readers over every form they take,
+  so play mode says exactly the words say mode sends to Twilio.
 
 A value is played as one file joined from its words (see `library.py`); its
-URL names the value (`/audio/es-MX/amount/65050.wav`), so any worker can build
-it without shared state and without a speech engine.
+URL names the language and the value (`/audio/es-MX/amount/65050.wav`), so any
+worker can build it without shared state and without a speech engine.
 """
 from __future__ import annotations
 
@@ -23,10 +23,9 @@ import datetime as dt
 import functools
 import re
 
-from num2words import num2words
-
 from banking_core.digits import is_ascii_digits
-from ivr.prompts import MONTHS, PromptCatalog, say_amount, say_date, say_digits, say_time
+from ivr.prompts import PromptCatalog
+from ivr.readers import Reader
 
 READERS = ("digits", "amount", "date", "time", "number")
 WORD_GAP_MS = 50    # between the words of one number: they run together
@@ -104,40 +103,36 @@ def _parse(kind: str, token: str):
     return token
 
 
-def reading(kind: str, token: str) -> str:
+def reading(kind: str, token: str, reader: Reader) -> str:
     """The value's text exactly as say mode renders it (ValueError if malformed)."""
     value = _parse(kind, token)
-    return {"digits": say_digits, "amount": say_amount, "date": say_date, "time": say_time,
-            "number": str}[kind](value)
+    return str(value) if kind == "number" else getattr(reader, kind)(value)
 
 
-def spoken_words(kind: str, token: str) -> list[tuple[str, str]]:
+def spoken_words(kind: str, token: str, reader: Reader) -> list[tuple[str, str]]:
     """The words heard, each with the separator before it ("" first).
 
-    Joined, they are the say-mode text; numerals in it (a date's day and year,
-    a plain number) are spelled as num2words spells them, as a voice reads them."""
-    text = reading(kind, token)
+    Joined, they are the say-mode text; numerals in it (a Spanish date's day and
+    year, a plain number) are spelled by the reader, as a voice reads them."""
+    text = reading(kind, token, reader)
     parts = _SEPARATOR.split(text)
     words, separator = [], ""
     for i, part in enumerate(parts):
         if i % 2:
             separator = part
         elif part:
-            for j, word in enumerate(_spell(part).split()):
+            spelled = reader.spell(int(part)) if is_ascii_digits(part) else part
+            for j, word in enumerate(spelled.split()):
                 words.append((separator if j == 0 else " ", word))
     return words
-
-
-def _spell(word: str) -> str:
-    return num2words(int(word), lang="es") if is_ascii_digits(word) else word
 
 
 def gap_ms(separator: str) -> int:
     return COMMA_GAP_MS if "," in separator else WORD_GAP_MS if separator else 0
 
 
-@functools.lru_cache(maxsize=1)
-def vocabulary() -> frozenset[str]:
+@functools.lru_cache(maxsize=8)
+def vocabulary(reader: Reader) -> frozenset[str]:
     """Every word a value reading can contain, from the readers themselves."""
     samples = [("digits", "0123456789")]
     pesos = list(range(0, 1000)) + [k * 1000 for k in range(1, 1000)] \
@@ -147,22 +142,18 @@ def vocabulary() -> frozenset[str]:
     samples += [("amount", str(100 + c)) for c in range(0, 100)]
     samples += [("date", f"2000-{m:02d}-{d:02d}") for m in range(1, 13) for d in range(1, 29)]
     samples += [("date", "2000-01-29"), ("date", "2000-01-30"), ("date", "2000-01-31")]
+    samples += [("date", f"{year}-01-01") for year in range(2001, 2100)]  # years said as such
     samples += [("time", f"{h:02d}{m:02d}") for h in range(24) for m in range(60)]
     samples += [("number", str(n)) for n in pesos]
-    words = {word for kind, token in samples for _, word in spoken_words(kind, token)}
-    return frozenset(words | set(MONTHS) | set(_known_values()))
-
-
-def _known_values() -> tuple[str, ...]:
-    # Plain values the IVR inserts from a closed list: the account kinds of the
-    # balance lines. Anything else (names from the database) is said by Twilio.
-    from ivr.operations import KIND_WORDS
-
-    return tuple(KIND_WORDS.values())
+    words = {word for kind, token in samples for _, word in spoken_words(kind, token, reader)}
+    # Plus the plain values the IVR inserts from a closed list (the account
+    # kinds of the balance lines). Anything else (names from the database) is
+    # said by Twilio.
+    return frozenset(words | set(reader.recorded_words()))
 
 
 def recordings(catalog: PromptCatalog) -> dict[str, str]:
     """Every text that must be recorded for this catalog -> its kind."""
-    texts = {word: "word" for word in vocabulary()}
+    texts = {word: "word" for word in vocabulary(catalog.reader)}
     texts.update(prompt_pieces(catalog))
     return texts

@@ -12,8 +12,13 @@ Each segment of the prompt (see `ivr.prompts.Spoken`) becomes:
   turn, and the app ships without one), and those values are not known at
   build time.
 - bare punctuation between two values (", " "."): <Play> of a short pause.
+
+A segment in another language than the prompt around it (the Spanish
+greeting's "For English, press 9") is played from that language's recordings.
 """
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from ivr.audio import pieces
 from ivr.audio.library import AudioLibrary
@@ -21,29 +26,47 @@ from ivr.prompts import Segment, Spoken
 
 
 class Player:
-    def __init__(self, library: AudioLibrary, *, base_url: str):
-        self.library = library
-        self.base = f"{base_url.rstrip('/')}/audio/{library.language}"
+    """Plays prompts from the recordings of every language the line speaks;
+    `library` is the default language's."""
+
+    def __init__(self, libraries: dict[str, AudioLibrary], *, base_url: str, default: str):
+        self.libraries, self.library = libraries, libraries[default]
+        self.base_url = base_url.rstrip("/")
 
     def speak(self, verb, text: str, *, language: str, voice: str) -> None:
-        """Append what says `text` to `verb` (a VoiceResponse or a Gather)."""
+        """Append what says `text`, a prompt of `language`, to `verb` (a
+        VoiceResponse or a Gather)."""
         segments = text.segments if isinstance(text, Spoken) else (Segment(str(text)),)
         for segment in segments:
-            url = self.url_for(segment)
+            said_in = segment.language or language
+            url = self.url_for(segment, said_in)
             if url:
                 verb.play(url)
             elif pieces.speakable(segment.text):
-                verb.say(segment.text.strip(), language=language, voice=voice)
+                verb.say(segment.text.strip(), language=said_in,
+                         voice=segment.voice or voice)
 
-    def url_for(self, segment: Segment) -> str | None:
-        file = self.library.file_for(segment.text)
+    def url_for(self, segment: Segment, language: str | None = None) -> str | None:
+        library = self.libraries.get(language) if language else self.library
+        if library is None:
+            return None
+        base = f"{self.base_url}/audio/{library.language}"
+        file = library.file_for(segment.text)
         if file:
-            return f"{self.base}/{file}"
+            return f"{base}/{file}"
         kind = segment.kind if segment.kind in pieces.READERS else \
             "number" if segment.kind == "value" else None
         token = pieces.value_token(kind, segment.value) if kind else None
-        if token is not None and self.library.can_read(kind, token):
+        if token is not None and library.can_read(kind, token):
             # The version changes with any recording, so Twilio's cached copy of
             # a joined file is never stale; the static files are content-addressed.
-            return f"{self.base}/{kind}/{token}.wav?v={self.library.version}"
+            return f"{base}/{kind}/{token}.wav?v={library.version}"
         return None
+
+    def text_for(self, url: str) -> str:
+        """What a played URL says, in whichever language it is (for transcripts)."""
+        parts = urlsplit(url).path.strip("/").split("/")
+        library = self.libraries.get(parts[1]) if len(parts) > 2 else None
+        if library is None:
+            raise KeyError(f"no recording at {url}")
+        return library.text_for(url)

@@ -15,6 +15,7 @@ from flask import Blueprint, Response, abort, current_app, request, send_file
 
 from ivr.audio.library import LANGUAGE, AudioLibrary
 from ivr.audio.manifest import ManifestError
+from ivr.readers import ReaderError
 
 bp = Blueprint("audio", __name__, url_prefix="/audio")
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -42,7 +43,7 @@ def _library(language: str) -> AudioLibrary:
         abort(404)
     try:
         return load_library(current_app, language)
-    except ManifestError:
+    except (ManifestError, ReaderError):  # no such language here
         abort(404)
 
 

@@ -32,7 +32,7 @@ def listener(app):
     """What a <Play> URL says: fetched as Twilio fetches it (GET, no signature),
     checked to be telephony audio, and looked up in the manifest."""
     client = app.test_client()
-    library = app.extensions["ivr"].player.library
+    player = app.extensions["ivr"].player  # every language's recordings
 
     def hear(url: str) -> str:
         parts = urlsplit(url)
@@ -41,7 +41,7 @@ def listener(app):
             raise CallError(f"<Play> {url}: {response.status_code} {response.mimetype}")
         if not read_wav(response.get_data()).is_telephony:
             raise CallError(f"<Play> {url}: not 8 kHz mono mu-law")
-        return library.text_for(url)
+        return player.text_for(url)
 
     return hear
 

@@ -57,7 +57,7 @@ def test_a_complete_payment_by_phone(dial, bank):
     assert "Su pago fue realizado con éxito" in heard.text
     with bank.unit_of_work() as uow:
         posted = uow.session.scalars(select(Payment)).one().posted_at
-    from ivr.prompts import say_date, say_time
+    from ivr.readers.es_mx import date as say_date, time as say_time
     local = posted.astimezone(bank.policy.timezone)
     assert f"el {say_date(local)}, a {say_time(local)}." in heard.text
     with bank.unit_of_work() as uow:
@@ -65,7 +65,7 @@ def test_a_complete_payment_by_phone(dial, bank):
         assert payment.channel == "phone" and payment.amount_centavos == 65050
         assert payment.reference1 == "9876543217"
         assert uow.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
-    from ivr.prompts import say_digits
+    from ivr.readers.es_mx import digits as say_digits
     assert say_digits(payment.folio) in heard.text
     heard = call.press("3")
     assert "correo electrónico" in heard.text and call.last.hung_up

@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy import func, select
 
 from banking_core.models import Account, Credential, Payment
-from ivr.prompts import say_digits
+from ivr.readers.es_mx import digits as say_digits
 from tests.e2e.test_call_flow import login_with_access_key, pay_wifi
 
 

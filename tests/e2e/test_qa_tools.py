@@ -101,6 +101,22 @@ def test_every_call_is_recorded_without_secrets_and_exports_to_a_replayable_scri
     assert "1 passed, 0 failed" in replayed.output
 
 
+def test_a_call_in_english_exports_english_expectations_and_replays(dial, cli, tmp_path):
+    call = dial()
+    call.press("9")
+    call.press("3")
+    call.press("0055500011")
+    call.press("9753")
+    call.press("1")
+    call.press("2")
+    assert call.last.hung_up and call.hang_up() == 204
+    script = cli("transcripts", "export", call.call_sid).output
+    assert "Your payroll account ending in" in script and "Bienvenido, Ana" not in script
+    path = write(tmp_path, "english.yaml", script)
+    replayed = cli("replay", path, "--var", "account_number=0055500011", "--var", "nip=9753")
+    assert replayed.exit_code == 0, replayed.output
+
+
 def test_export_of_an_unknown_call_says_why(cli):
     result = cli("transcripts", "export", "CA" + "0" * 32)
     assert result.exit_code == 1 and "no recorded call" in result.output

@@ -182,8 +182,10 @@ def test_play_mode_answers_the_first_turn_with_play_inside_the_gather(play_app):
                          base_url=settings.public_base_url, auth_token=settings.twilio_auth_token)
     status, body = call.post(f"{call.base_url}/ivr/voice", call._params(status="ringing"))
     gather = ET.fromstring(body).find("Gather")
-    assert status == 200 and [child.tag for child in gather] == ["Play", "Play"]
-    assert all(child.text.startswith("http://127.0.0.1:5000/audio/es-MX/") for child in gather)
+    # The greeting, its offer of English (in English), the log-in menu.
+    assert status == 200 and [child.tag for child in gather] == ["Play", "Play", "Play"]
+    assert [child.text.split("/")[4] for child in gather] == ["es-MX", "en-US", "es-MX"]
+    assert all(child.text.startswith("http://127.0.0.1:5000/audio/") for child in gather)
 
 
 def test_play_mode_refuses_to_start_without_every_recording(settings, tmp_path):
@@ -191,6 +193,10 @@ def test_play_mode_refuses_to_start_without_every_recording(settings, tmp_path):
 
     copy = tmp_path / "audio" / "es-MX"
     shutil.copytree(ES_MX, copy)
+    with pytest.raises(ConfigError, match=r"IVR_PROMPT_MODE: .*en-US/manifest.json: missing"):
+        create_app(dataclasses.replace(settings, ivr_prompt_mode="play",
+                                       audio_dir=tmp_path / "audio"))  # every language, or none
+    shutil.copytree(AUDIO / "en-US", tmp_path / "audio" / "en-US")
     (copy / load_manifest(copy).by_text()["mil"].file).unlink()
     with pytest.raises(ConfigError, match=r"IVR_PROMPT_MODE: .*1 missing.*'mil'.*ivr audio build"):
         create_app(dataclasses.replace(settings, ivr_prompt_mode="play",

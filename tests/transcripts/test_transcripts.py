@@ -15,7 +15,7 @@ from qa.transcript import load_transcript, transcript_paths
 from tests.conftest import TEST_PEPPER
 
 HERE = Path(__file__).parent
-SUITE = transcript_paths([HERE, HERE / "load"])
+SUITE = transcript_paths([HERE, HERE / "en", HERE / "load"])
 BANK_FILE = HERE / "bank" / "qa_bank.yaml"
 # Reached only when the bank refuses at posting what it accepted at the
 # read-backs: its rules changed in between (a race no phone call can script),

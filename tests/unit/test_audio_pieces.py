@@ -7,8 +7,10 @@ import pytest
 from num2words import num2words
 
 from ivr.audio import pieces
-from ivr.prompts import Segment, Spoken, join_spoken, load_prompts, parse_prompts, \
-    say_amount, say_date, say_digits, say_time
+from ivr.prompts import Segment, Spoken, join_spoken, load_prompts, parse_prompts
+from ivr.readers import es_mx
+from ivr.readers.es_mx import amount as say_amount, date as say_date, digits as say_digits, \
+    time as say_time
 
 rng = random.Random(7)
 AMOUNTS = sorted({1, 50, 99, 100, 101, 2100, 34950, 65050, 100000, 2500000, 100000000,
@@ -22,15 +24,15 @@ def joined(words):
 
 def test_an_amounts_words_joined_are_its_say_mode_reading():
     for centavos in AMOUNTS:
-        words = pieces.spoken_words("amount", str(centavos))
+        words = pieces.spoken_words("amount", str(centavos), es_mx)
         assert joined(words) == say_amount(centavos), centavos
-        assert {word for _, word in words} <= pieces.vocabulary(), centavos
+        assert {word for _, word in words} <= pieces.vocabulary(es_mx), centavos
 
 
 def test_digits_are_played_word_by_word_with_the_comma_pauses():
     for token in ["0", "5671", "9876543217", "4152310000000001"] + \
             [str(rng.randrange(10**12)) for _ in range(50)]:
-        words = pieces.spoken_words("digits", token)
+        words = pieces.spoken_words("digits", token, es_mx)
         assert joined(words) == say_digits(token)
         assert [pieces.gap_ms(sep) for sep, _ in words][1:] == \
             [pieces.COMMA_GAP_MS] * (len(token) - 1)
@@ -39,21 +41,21 @@ def test_digits_are_played_word_by_word_with_the_comma_pauses():
 def test_every_time_of_day_is_read_from_recorded_words():
     for minute_of_day in range(0, 24 * 60, 7):
         when = dt.time(minute_of_day // 60, minute_of_day % 60)
-        words = pieces.spoken_words("time", pieces.value_token("time", when))
+        words = pieces.spoken_words("time", pieces.value_token("time", when), es_mx)
         assert joined(words) == say_time(when)
-        assert {word for _, word in words} <= pieces.vocabulary()
+        assert {word for _, word in words} <= pieces.vocabulary(es_mx)
 
 
 def test_dates_spell_their_day_and_year_as_a_voice_reads_them():
     day = dt.date(2024, 1, 1)
     while day.year < 2031:
-        words = pieces.spoken_words("date", pieces.value_token("date", day))
+        words = pieces.spoken_words("date", pieces.value_token("date", day), es_mx)
         spelled = " ".join(num2words(int(w), lang="es") if w.isdigit() else w
                            for w in say_date(day).split())
         assert joined(words) == spelled
-        assert {word for _, word in words} <= pieces.vocabulary()
+        assert {word for _, word in words} <= pieces.vocabulary(es_mx)
         day += dt.timedelta(days=17)
-    assert pieces.reading("date", "2025-11-22") == "22 de noviembre de 2025"
+    assert pieces.reading("date", "2025-11-22", es_mx) == "22 de noviembre de 2025"
 
 
 def test_values_that_cannot_be_read_from_words_have_no_token():
@@ -63,11 +65,11 @@ def test_values_that_cannot_be_read_from_words_have_no_token():
     assert pieces.value_token("date", "2025-13-01") is None
     assert pieces.value_token("time", "2026-11-20T14:05:00-06:00") == "1405"
     with pytest.raises(ValueError):
-        pieces.reading("time", "2460")
+        pieces.reading("time", "2460", es_mx)
 
 
 def test_the_vocabulary_has_what_spanish_numbers_need():
-    words = pieces.vocabulary()
+    words = pieces.vocabulary(es_mx)
     assert {"uno", "quince", "veintiuno", "treinta", "noventa", "y", "cien", "ciento",
             "quinientos", "mil", "millón", "millones", "un", "una", "veintiún", "pesos",
             "peso", "centavos", "centavo", "con", "de", "noviembre", "minutos"} <= words

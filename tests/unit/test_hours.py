@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 
 from config.hours import parse_hours
-from ivr.transfer import say_hours
+from ivr.readers.es_mx import hours as say_hours
 
 MONDAY = dt.datetime(2026, 11, 23)  # a Monday
 

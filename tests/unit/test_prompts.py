@@ -2,8 +2,9 @@ import datetime as dt
 
 import pytest
 
-from ivr.prompts import PromptError, load_prompts, parse_prompts, say_amount, say_date, \
-    say_digits, say_time
+from ivr.prompts import PromptError, load_prompts, parse_prompts
+from ivr.readers.es_mx import amount as say_amount, date as say_date, digits as say_digits, \
+    time as say_time
 
 
 @pytest.mark.parametrize("centavos, words", [

@@ -44,18 +44,20 @@ class BuildReport:
     seconds: float
 
 
-def engine_for(language: str) -> dict:
-    return {"tts": "espeak-ng", "voice": tts.voice_for(language), "rate": tts.RATE,
+def engine_for(language: str, voice: str | None = None) -> dict:
+    """How a language is recorded: `voice` is the prompt file's
+    `recording_voice`, else tools/audio/tts.py's voice for the language."""
+    return {"tts": "espeak-ng", "voice": voice or tts.voice_for(language), "rate": tts.RATE,
             "processing": PROCESSING}
 
 
 def build(language: str, texts: dict[str, str], directory: Path, *, force: bool = False,
-          workers: int = 2) -> BuildReport:
+          workers: int = 2, voice: str | None = None) -> BuildReport:
     """Bring `directory` to exactly `texts` (text -> kind) for `language`."""
     started = time.monotonic()
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    engine = engine_for(language)
+    engine = engine_for(language, voice)
     old = {} if force else _existing_entries(directory)
     wanted = {text_hash(engine, text): (text, kind) for text, kind in texts.items()}
     entries, todo, rendered = {}, [], 0

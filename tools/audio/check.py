@@ -23,7 +23,7 @@ def check(catalog: PromptCatalog, directory: Path) -> list[str]:
     except ManifestError as exc:
         return [str(exc)]
     problems = []
-    engine = engine_for(catalog.language)
+    engine = engine_for(catalog.language, catalog.recording_voice)
     if manifest.engine != engine:
         problems.append(f"{directory}: built with {manifest.engine}, the build now uses "
                         f"{engine}: rebuild")

@@ -9,7 +9,7 @@ import click
 
 from config import Settings
 from ivr.audio import pieces
-from ivr.prompts import PROMPT_DIR, PromptError, load_prompts
+from ivr.prompts import PROMPT_DIR, PromptError, load_catalogs, load_prompts
 from tools.audio.build import BuildError, build
 from tools.audio.check import check
 from tools.audio.tts import EngineError
@@ -20,9 +20,10 @@ def _audio_dir():
 
 
 def _catalogs(language: str | None):
-    languages = [language] if language else sorted(p.stem for p in PROMPT_DIR.glob("*.yaml"))
     try:
-        return [load_prompts(name) for name in languages]
+        catalogs = load_catalogs()  # checked against each other, as the app loads them
+        return [catalogs[language]] if language in catalogs else \
+            [load_prompts(language)] if language else list(catalogs.values())
     except PromptError as exc:
         if language and not (PROMPT_DIR / f"{language}.yaml").exists():
             raise click.ClickException(f"unknown language {language!r}: no "
@@ -43,7 +44,8 @@ def audio_build(language, force):
     for catalog in _catalogs(language):
         try:
             report = build(catalog.language, pieces.recordings(catalog),
-                           root / catalog.language, force=force)
+                           root / catalog.language, force=force,
+                           voice=catalog.recording_voice)
         except (BuildError, EngineError) as exc:
             raise click.ClickException(f"{catalog.language}: {exc}") from None
         click.echo(f"{catalog.language}: {report.files} files ({report.total_bytes // 1024} KiB)"
