@@ -5,6 +5,7 @@ the IVR's runtime sets up. A thin channel on the shared web layer (web/)."""
 from __future__ import annotations
 
 import web
+from agent_desk import phone, views  # noqa: F401 - phone adds its routes to views.bp
 from web.channels import BrowserChannel, WayBack
 from web.login_limits import limit_per_address
 from web.sessions import Channel
@@ -16,8 +17,6 @@ DESK_SESSION_LIFETIME = 12 * 60 * 60
 
 
 def init_app(app) -> None:
-    from agent_desk import phone, views  # noqa: F401 - phone adds its routes to views.bp
-
     web.add_channel(app, BrowserChannel(
         blueprint=views.bp.name,
         session=Channel(name="desk", path="/escritorio", cookie="escritorio_sesion",

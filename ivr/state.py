@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 
+import redis
 from cryptography.fernet import Fernet, InvalidToken
 
 STATE_TTL = 2 * 60 * 60  # longer than any call; an abandoned call's state expires
@@ -273,7 +274,5 @@ class RedisCallStore:
 
 def store_from_settings(settings):
     if settings.redis_url:
-        import redis
-
         return RedisCallStore(redis.Redis.from_url(settings.redis_url, decode_responses=True))
     return MemoryCallStore()

@@ -8,14 +8,13 @@ import web
 from web.channels import BrowserChannel, WayBack
 from web.login_limits import limit_per_address
 from web.sessions import Channel
+from web_fallback import views
 
 # However active, a customer logs in again after this long (from the log-in).
 SESSION_LIFETIME = 8 * 60 * 60
 
 
 def init_app(app) -> None:
-    from web_fallback import views
-
     settings = app.extensions["settings"]
     web.add_channel(app, BrowserChannel(
         blueprint=views.bp.name,
