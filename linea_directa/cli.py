@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import sys
 
 import click
@@ -53,6 +54,7 @@ def how_to_call(base: str) -> dict[str, str]:
 def serve_command(host, port, workers):
     """Serve every channel with gunicorn, after printing where each answers."""
     base = f"http://{host}:{port}"
+    _check_port_free(host, port)
     # Twilio signs the URL it calls: unless a public URL is configured (a
     # tunnel, a load balancer), the one we serve on is it, for the workers too.
     if not os.environ.get("PUBLIC_BASE_URL"):
@@ -75,8 +77,27 @@ def serve_command(host, port, workers):
                         "linea_directa.app:create_app()"])
 
 
-cli = FlaskGroup(create_app=_make_app, load_dotenv=False,
-                 help="Línea Directa: database, bank, notifications, serving and QA.")
+def _check_port_free(host: str, port: int) -> None:
+    """Say so before the banner if the port is taken, instead of announcing a
+    server that gunicorn then fails to start."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise click.ClickException(
+                f"cannot serve on {host}:{port}: {exc.strerror}; another server may be "
+                f"running there. Choose another port: `make run PORT={port + 1}` or "
+                f"`ivr serve --port {port + 1}`") from None
+
+
+cli = FlaskGroup(create_app=_make_app, load_dotenv=False, add_default_commands=False,
+                 add_version_option=False,
+                 help="Línea Directa: database, bank, notifications, serving and QA. "
+                      "Settings come from the environment (README, Settings).")
+# Flask's own options would mislead here: the app is always this one, its
+# settings come from IVR_* variables, and -e needs python-dotenv (not installed).
+cli.params = [p for p in cli.params if p.name not in {"env_file", "app", "debug"}]
 for command in (serve_command, replay_command, transcripts_cli, dial_command):
     cli.add_command(command)
 cli.add_command(audio_cli)  # needs no app: see tools/audio/commands.py

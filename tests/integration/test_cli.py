@@ -1,3 +1,4 @@
+import pytest
 """The operators' command line, run as they would run it."""
 from sqlalchemy import text, update
 
@@ -158,3 +159,29 @@ def test_the_serve_banner_says_how_to_dial_the_line():
     shown = how_to_call("http://127.0.0.1:5000")
     assert shown["Call it from this terminal (softphone)"].endswith(
         "ivr dial --target http://127.0.0.1:5000")
+
+
+def test_serve_on_a_taken_port_says_so_instead_of_announcing_a_server(runner, app, monkeypatch):
+    import socket
+
+    from linea_directa.cli import cli
+
+    monkeypatch.setattr("linea_directa.cli.os.execv", lambda *args: pytest.fail("started"))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = runner.invoke(cli, args=["serve", "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"cannot serve on 127.0.0.1:{port}" in result.output
+    assert f"make run PORT={port + 1}" in result.output and "serving on" not in result.output
+
+
+def test_the_command_line_offers_ours_not_flasks(runner):
+    from linea_directa.cli import cli
+
+    listed = runner.invoke(cli, args=["--help"]).output
+    for ours in ("bank", "db", "serve", "replay", "audio"):
+        assert f"  {ours} " in listed
+    for flasks in ("  run ", "  shell ", "  routes ", "--env-file", "--app"):
+        assert flasks not in listed
