@@ -1,5 +1,5 @@
-import pytest
 """The operators' command line, run as they would run it."""
+import pytest
 from sqlalchemy import text, update
 
 from banking_core.models import Account
