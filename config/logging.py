@@ -22,10 +22,15 @@ REDACTED = "[redacted]"
 # A run of 8 or more digits inside any string (card numbers, access keys, keyed
 # digits) is masked but for its last four. Deliberately \d, not [0-9]: masking
 # errs wide, so a number keyed in fullwidth digits is masked too.
-_LONG_DIGITS = re.compile(r"\d{8,}")
+# Twilio's resource ids (CallSid "CA" + 32 hex digits, and the like) are
+# left whole: a call must be traceable in the logs, and about a quarter of
+# CallSids hold a run of 8 digits somewhere in their hex.
+_LONG_DIGITS = re.compile(r"(?P<sid>\b[A-Z]{2}[0-9a-f]{32}\b)|\d{8,}")
 
 
 def _mask_digits(match: re.Match) -> str:
+    if match.group("sid"):
+        return match.group("sid")
     digits = match.group(0)
     return "*" * (len(digits) - 4) + digits[-4:]
 

@@ -32,3 +32,12 @@ def test_production_logs_are_json_without_secrets(capsys):
         assert "2468" not in line and "4152310000000001" not in line
     finally:
         configure_logging(Settings.from_env({}), force=True)
+
+
+def test_call_sids_stay_whole_so_a_call_can_be_traced():
+    from config.logging import redact_value
+
+    sid = "CA" + "1234567890" * 3 + "ab"  # a long run of digits inside the hex
+    assert redact_value(f"call={sid}") == f"call={sid}"
+    assert redact_value(f"{sid} card 4152310000000001") == f"{sid} card ************0001"
+    assert redact_value("CA4152310000000001") == "CA************0001"  # not a Sid: masked
