@@ -165,8 +165,8 @@ def step():
 
 @bp.post("/status")
 def status():
-    """Twilio reports the call over: its state is closed, how it ended is
-    recorded (once, however often Twilio delivers this), and a hand-off still
+    """Twilio reports the call over: how it ended is recorded (once, however
+    often Twilio delivers this), then its state is closed, and a hand-off still
     open for it is closed; an agent left alone in the conference hears that
     the caller hung up."""
     ivr = runtime()
@@ -176,18 +176,22 @@ def status():
         return ("", 204)
     if request.form.get("From", "").startswith("client:"):
         return ("", 204)  # an agent's softphone leg: not a customer's call
+    # Records first, cleanup after: the call's record and transcript are
+    # written before its state goes, so a failure in between (the database
+    # restarting) loses nothing. The error answers 500, and the state stays
+    # for a retry or for `ivr transcripts sweep` to finish.
     with ivr.store.hold(sid) as slot:
         state = slot.state
         turns = ivr.store.load_recording(sid) if state is not None else []
+        end = _call_end(sid, call_status, state)
+        ivr.bank.record_call_end(end)  # a repeated callback finds it recorded
+        if state is not None:  # its transcript, for QA (a repeat finds no state)
+            save_transcript(ivr.bank, recording.recording_of(
+                state, turns, outcome=end.outcome, complete=True))
+        token = _session_token(state) if state is not None else None
+        if token:
+            ivr.bank.sessions.end(token)  # the call's log-in ends with the call
         ivr.store.delete(sid)
-    token = _session_token(state) if state is not None else None
-    if token:
-        ivr.bank.sessions.end(token)  # the call's log-in ends with the call
-    end = _call_end(sid, call_status, state)
-    ivr.bank.record_call_end(end)  # a repeated callback finds it recorded
-    if state is not None:  # its transcript, for QA (a repeat finds no state)
-        save_transcript(ivr.bank, recording.recording_of(
-            state, turns, outcome=end.outcome, complete=True))
     handoff = ivr.bank.caller_gone(sid)
     if handoff is not None and handoff.caller_at in ("agent", "verifying") \
             and handoff.conference_sid:

@@ -1,9 +1,11 @@
 """A completed call closes its state and records how it ended (drop-off reporting)."""
 import datetime as dt
 
+import pytest
 from sqlalchemy import select
 
 from banking_core.models import CallRecord, Payment
+from qa.twilio_sim import CallError
 from tests.e2e.test_call_flow import login_with_access_key, pay_wifi
 
 
@@ -88,3 +90,32 @@ def test_the_report_counts_outcomes_reasons_and_drop_off_nodes(dial, bank):
     assert report.calls_with_payment == 0
     later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)
     assert bank.call_report(since=later).total == 0
+
+
+def test_a_failure_while_recording_loses_nothing_and_the_retry_finishes(dial, bank, ivr_app,
+                                                                        monkeypatch):
+    """Records first, cleanup after: the database failing as the call ends
+    answers 500 (Twilio may retry) and keeps the state; the next delivery
+    records the call as it really went, with its transcript."""
+    from banking_core.call_transcripts import load_transcript
+
+    call = dial()
+    login_with_access_key(call)
+    call.press("1")
+    real = bank.record_call_end
+
+    def database_down(end):
+        raise ConnectionError("the database restarted")
+
+    monkeypatch.setattr(bank, "record_call_end", database_down)
+    with pytest.raises(CallError, match="status answered 500"):  # logged by Twilio
+        call.hang_up()
+    assert ivr_app.extensions["ivr"].store.load(call.call_sid) is not None
+    assert record(bank, call) is None
+    monkeypatch.setattr(bank, "record_call_end", real)
+    assert call.hang_up(status="completed") == 204
+    row = record(bank, call)
+    assert row.outcome == "caller_hung_up" and row.last_node == "accounts_menu"
+    assert row.customer_id is not None and row.turns >= 4
+    assert load_transcript(bank, call.call_sid) is not None
+    assert ivr_app.extensions["ivr"].store.load(call.call_sid) is None
