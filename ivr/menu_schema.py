@@ -99,7 +99,7 @@ _REQUIRED = {
     "say": {"prompt", "next"}, "menu": {"prompt", "options"},
     "collect": {"prompt", "digits", "store", "next"}, "confirm": {"prompt", "yes", "no"},
     "action": {"operation", "outcomes"}, "branch": {"var", "default"},
-    "transfer": {"prompt", "reason"}, "hangup": {"prompt"}, "goto": {"next"},
+    "transfer": {"reason"}, "hangup": {"prompt"}, "goto": {"next"},
 }
 _COMMON = {"type", "max_attempts", "timeout", "on_max_attempts"}
 

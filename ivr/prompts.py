@@ -37,6 +37,7 @@ CODE_PROMPTS = frozenset({
     "session_ended", "goodbye",                                       # ivr/webhooks.py
     "technical_problem", "agent_connect_failed",                      # ivr/blueprint.py
     "agents_closed", "offer_callback", "callback_no_number",          # ivr/transfer.py
+    "transfer_agent",
     "queue_too_long", "queue_taken", "queue_next", "queue_position",  # ivr/queue.py
     "callback_registered", "callback_failed", "queue_back", "connecting_agent",
     "hold_agent", "agent_gone", "verify_nip", "verify_not_checked", "verify_ok",
