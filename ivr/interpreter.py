@@ -16,6 +16,7 @@ from ivr.prompts import PromptCatalog
 from ivr.state import CallState, Sealer
 
 MAX_STEPS = 60  # nodes run in one turn; a loop in the data stops here, loudly
+SILENT_AT = "silent_at"  # the digit entry the caller was last silent at
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,7 +102,15 @@ class Interpreter:
         node = self.menu.node(state.node)
         turn = Turn(origin=node.id)
         if event.kind == "no_input":
-            return self._failure(state, node, turn, "no_input")
+            if node.type != "collect":
+                return self._failure(state, node, turn, "no_input")
+            # At a digit entry, where 0 may be data, staying silent is the way
+            # to an agent: the first silence says so, the second transfers.
+            if state.vars.pop(SILENT_AT, None) == node.id:
+                return self._run(state, self.menu.agent, turn)
+            state.set(SILENT_AT, node.id)
+            return self._failure(state, node, turn, "no_input_entry")
+        state.vars.pop(SILENT_AT, None)
         digits = event.digits
         if node.type in {"menu", "confirm"}:
             if digits == "0":
@@ -122,6 +131,13 @@ class Interpreter:
                 return self._run(state, node.no, turn)
             return self._failure(state, node, turn, "invalid_option")
         if node.type == "collect":
+            # Keys no entry can be: * alone goes back a step (also where * is
+            # the decimal point: an amount needs a digit), 0 alone reaches an
+            # agent where a value needs more than one digit.
+            if digits == "*" and node.back:
+                return self._run(state, node.back, turn)
+            if digits == "0" and self._shortest(state, node) > 1:
+                return self._run(state, self.menu.agent, turn)
             if not self._digits_fit(state, node, digits):
                 return self._failure(state, node, turn, "invalid_option")
             if node.secret == "transient":
@@ -230,6 +246,10 @@ class Interpreter:
             return len(digits) == spec.length
         low, high = (self._bound(state, b) for b in (spec.min, spec.max))
         return low <= len(digits) <= high
+
+    def _shortest(self, state: CallState, node: Node) -> int:
+        spec = node.digits
+        return spec.length or self._bound(state, spec.min)
 
     @staticmethod
     def _bound(state: CallState, bound) -> int:

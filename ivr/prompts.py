@@ -31,7 +31,7 @@ LANGUAGE_OFFER = "language_offer"
 # validator checks): every catalog must have them. tests/unit/test_prompt_catalogs.py
 # finds every key the code names and fails if one is missing here.
 CODE_PROMPTS = frozenset({
-    LANGUAGE_OFFER, "no_input", "invalid_option",                    # ivr/interpreter.py
+    LANGUAGE_OFFER, "no_input", "no_input_entry", "invalid_option",  # ivr/interpreter.py
     "balance_line", "reason_too_short", "reason_too_long",            # ivr/operations.py
     "reason_bad_check_digit", "reason_not_numeric", "reason_missing",
     "session_ended", "goodbye",                                       # ivr/webhooks.py
