@@ -16,6 +16,7 @@ from ivr.prompts import PromptCatalog
 from ivr.state import CallState, Sealer
 
 MAX_STEPS = 60  # nodes run in one turn; a loop in the data stops here, loudly
+SILENT_AT = "silent_at"  # the digit entry the caller was last silent at
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,6 +49,9 @@ class Turn:
     says: list[str] = dataclasses.field(default_factory=list)
     transient: dict = dataclasses.field(default_factory=dict)
     visited: list[str] = dataclasses.field(default_factory=list)
+    # The input node whose entry this turn runs from: reached again without
+    # another input node in between, the bank refused the entry.
+    origin: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,9 +100,17 @@ class Interpreter:
 
     def handle(self, state: CallState, event: Event) -> Reply:
         node = self.menu.node(state.node)
-        turn = Turn()
+        turn = Turn(origin=node.id)
         if event.kind == "no_input":
-            return self._failure(state, node, turn, "no_input")
+            if node.type != "collect":
+                return self._failure(state, node, turn, "no_input")
+            # At a digit entry, where 0 may be data, staying silent is the way
+            # to an agent: the first silence says so, the second transfers.
+            if state.vars.pop(SILENT_AT, None) == node.id:
+                return self._run(state, self.menu.agent, turn)
+            state.set(SILENT_AT, node.id)
+            return self._failure(state, node, turn, "no_input_entry")
+        state.vars.pop(SILENT_AT, None)
         digits = event.digits
         if node.type in {"menu", "confirm"}:
             if digits == "0":
@@ -119,6 +131,13 @@ class Interpreter:
                 return self._run(state, node.no, turn)
             return self._failure(state, node, turn, "invalid_option")
         if node.type == "collect":
+            # Keys no entry can be: * alone goes back a step (also where * is
+            # the decimal point: an amount needs a digit), 0 alone reaches an
+            # agent where a value needs more than one digit.
+            if digits == "*" and node.back:
+                return self._run(state, node.back, turn)
+            if digits == "0" and self._shortest(state, node) > 1:
+                return self._run(state, self.menu.agent, turn)
             if not self._digits_fit(state, node, digits):
                 return self._failure(state, node, turn, "invalid_option")
             if node.secret == "transient":
@@ -136,6 +155,13 @@ class Interpreter:
             node = self.menu.node(node_id)
             turn.visited.append(node.id)
             if node.takes_input:
+                if node.id == turn.origin and node.type == "collect":
+                    # The entry was taken and the path came straight back to
+                    # ask it again: the bank refused it (unknown service or
+                    # account, bad check digit, amount out of range, a failed
+                    # log-in…). A refusal is a failure like a wrong key, so
+                    # no entry can be refused forever. Its words were said.
+                    return self._failure(state, node, turn, None, taper=False)
                 state.node, state.attempts = node.id, 0
                 return self._ask(state, node, turn, attempt=1)
             if node.type == "say":
@@ -148,8 +174,11 @@ class Interpreter:
             elif node.type == "action":
                 node_id = self._act(state, node, turn)
             elif node.type == "transfer":
+                # Only why; "we are transferring you" (or, outside the agents'
+                # hours, that none is available) is said by ivr/transfer.py.
                 state.node = node.id
-                turn.says.append(self._say(node.prompt, state))
+                if node.prompt:
+                    turn.says.append(self._say(node.prompt, state))
                 if state.get("transfer_reason") is None:
                     state.set("transfer_reason", node.reason)
                 return Reply(says=tuple(turn.says), transfer=node.reason,
@@ -186,15 +215,24 @@ class Interpreter:
                         timeout=node.timeout or self.menu.timeout)
         return Reply(gather=gather, visited=tuple(turn.visited))
 
-    def _failure(self, state: CallState, node: Node, turn: Turn, prompt: str) -> Reply:
+    def _failure(self, state: CallState, node: Node, turn: Turn, prompt: str | None, *,
+                 taper: bool = True) -> Reply:
+        """A failure at `node` (no input, a wrong key, an entry the bank
+        refused): said (`prompt`, unless already said) and asked again — tapered
+        after silence or a wrong key, whole after a refusal, whose caller keyed
+        a value and needs the instructions again; at the node's limit, on to its
+        `on_max_attempts`."""
         state.attempts += 1
         limit = node.max_attempts or self.menu.max_attempts
         if state.attempts >= limit:
-            state.set("transfer_reason", "max_attempts")
-            return self._run(state, node.on_max_attempts or self.menu.on_max_attempts, turn)
-        turn.says.append(self._say(prompt, state))
+            target = node.on_max_attempts or self.menu.on_max_attempts
+            if target == self.menu.on_max_attempts:
+                state.set("transfer_reason", "max_attempts")
+            return self._run(state, target, turn)
+        if prompt:
+            turn.says.append(self._say(prompt, state))
         # Tapered: the second try hears the shorter variant.
-        return self._ask(state, node, turn, attempt=state.attempts + 1)
+        return self._ask(state, node, turn, attempt=state.attempts + 1 if taper else 1)
 
     def _say(self, key: str, state: CallState, attempt: int = 1) -> str:
         return self.catalog(state.language).render(key, state.readable(), attempt)
@@ -208,6 +246,10 @@ class Interpreter:
             return len(digits) == spec.length
         low, high = (self._bound(state, b) for b in (spec.min, spec.max))
         return low <= len(digits) <= high
+
+    def _shortest(self, state: CallState, node: Node) -> int:
+        spec = node.digits
+        return spec.length or self._bound(state, spec.min)
 
     @staticmethod
     def _bound(state: CallState, bound) -> int:

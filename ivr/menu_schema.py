@@ -58,13 +58,14 @@ class Node:
     max_attempts: int | None = None
     timeout: int | None = None
     on_max_attempts: str | None = None
+    back: str | None = None  # collect: where an entry of just * goes (the step before)
 
     @property
     def takes_input(self) -> bool:
         return self.type in {"menu", "collect", "confirm"}
 
     def targets(self) -> list[str]:
-        found = [self.next, self.yes, self.no, self.default, self.on_max_attempts]
+        found = [self.next, self.yes, self.no, self.default, self.on_max_attempts, self.back]
         found += [o.goto for o in self.options.values()]
         found += list(self.outcomes.values()) + list(self.cases.values())
         return [t for t in found if t]
@@ -87,7 +88,7 @@ class Menu:
 _FIELDS = {
     "say": {"prompt", "next"},
     "menu": {"prompt", "options"},
-    "collect": {"prompt", "digits", "store", "secret", "next"},
+    "collect": {"prompt", "digits", "store", "secret", "next", "back"},
     "confirm": {"prompt", "yes", "no"},
     "action": {"operation", "outcomes"},
     "branch": {"var", "cases", "default"},
@@ -99,7 +100,7 @@ _REQUIRED = {
     "say": {"prompt", "next"}, "menu": {"prompt", "options"},
     "collect": {"prompt", "digits", "store", "next"}, "confirm": {"prompt", "yes", "no"},
     "action": {"operation", "outcomes"}, "branch": {"var", "default"},
-    "transfer": {"prompt", "reason"}, "hangup": {"prompt"}, "goto": {"next"},
+    "transfer": {"reason"}, "hangup": {"prompt"}, "goto": {"next"},
 }
 _COMMON = {"type", "max_attempts", "timeout", "on_max_attempts"}
 
@@ -195,7 +196,7 @@ def _node(node_id: str, raw: Any, where: str) -> Node:
         cases={str(k): str(v) for k, v in (raw.get("cases") or {}).items()},
         default=raw.get("default"), reason=raw.get("reason"),
         max_attempts=raw.get("max_attempts"), timeout=raw.get("timeout"),
-        on_max_attempts=raw.get("on_max_attempts"),
+        on_max_attempts=raw.get("on_max_attempts"), back=raw.get("back"),
     )
 
 

@@ -59,7 +59,9 @@ def login(ctx: Context) -> Outcome:
     branch to file that hand-off as a blocked access, which the caller cannot
     tell from any other transfer."""
     bank, limits = ctx.services.bank, ctx.services.login_limits
-    identifier = ctx.sealer.open(ctx.state.sealed.pop("identifier", "")) or ""
+    # Kept (sealed) until the log-in succeeds: a wrong NIP is asked again for
+    # the same identifier, and counts against it.
+    identifier = ctx.sealer.open(ctx.state.sealed.get("identifier", "")) or ""
     method = ctx.state.vars.get("login_method", "")
     nip = ctx.transient.pop("nip", "")
     buckets = (limits.caller(ctx.state.caller), limits.credential(bank, method, identifier))
@@ -75,6 +77,7 @@ def login(ctx: Context) -> Outcome:
         return Outcome("login_failed", {
             "max_attempts": bank.policy.max_failed_attempts,
             "login_blocked": "yes" if isinstance(exc, errors.CredentialBlocked) else ""})
+    ctx.state.sealed.pop("identifier", None)
     ctx.state.principal = {
         "customer_id": principal.customer_id, "customer_name": principal.customer_name,
         "method": principal.method, "account_ids": sorted(principal.account_ids),

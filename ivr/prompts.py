@@ -31,12 +31,13 @@ LANGUAGE_OFFER = "language_offer"
 # validator checks): every catalog must have them. tests/unit/test_prompt_catalogs.py
 # finds every key the code names and fails if one is missing here.
 CODE_PROMPTS = frozenset({
-    LANGUAGE_OFFER, "no_input", "invalid_option",                    # ivr/interpreter.py
+    LANGUAGE_OFFER, "no_input", "no_input_entry", "invalid_option",  # ivr/interpreter.py
     "balance_line", "reason_too_short", "reason_too_long",            # ivr/operations.py
     "reason_bad_check_digit", "reason_not_numeric", "reason_missing",
     "session_ended", "goodbye",                                       # ivr/webhooks.py
     "technical_problem", "agent_connect_failed",                      # ivr/blueprint.py
     "agents_closed", "offer_callback", "callback_no_number",          # ivr/transfer.py
+    "transfer_agent",
     "queue_too_long", "queue_taken", "queue_next", "queue_position",  # ivr/queue.py
     "callback_registered", "callback_failed", "queue_back", "connecting_agent",
     "hold_agent", "agent_gone", "verify_nip", "verify_not_checked", "verify_ok",

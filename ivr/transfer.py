@@ -2,7 +2,8 @@
 
 An alphanumeric reference, `0`, too many attempts, a blocked credential, an
 ambiguous account, a technical problem: each records a hand-off for the desk
-(the screen pop), tells the caller, and answers `<Enqueue>` into AGENT_QUEUE
+(the screen pop), tells the caller ("Le transferimos con un ejecutivo", after
+whatever the menu said about why), and answers `<Enqueue>` into AGENT_QUEUE
 with a wait URL (the place in line, hold music, MAX_QUEUE_MINUTES) and an
 action URL (what happens when the caller leaves the line). Outside AGENT_HOURS
 the caller hears the hours and, with a number we can call back, is offered a
@@ -44,9 +45,11 @@ def transfer_twiml(transfer: HandoffRequest, says=()) -> tuple[str, str]:
     the IVR's part of the call ended ("transfer:<reason>" or "closed:<reason>")."""
     ivr = runtime()
     response = VoiceResponse()
-    for text in says:
+    for text in says:  # why the call goes to an agent, if anything needs saying
         speaker().speak(response, text)
     if not agents_on_shift():
+        # Said before anything promises an agent: the caller hears the hours,
+        # then a call-back offer or goodbye, never "we are transferring you".
         reader = speaker().catalog().reader  # the call's language
         speaker().say(response, "agents_closed", {"hours": reader.hours(ivr.agent_hours)})
         offer_callback(response, transfer.caller)
@@ -59,6 +62,7 @@ def transfer_twiml(transfer: HandoffRequest, says=()) -> tuple[str, str]:
         # The database may be why we are transferring at all. The wait URL
         # records the call (as a technical problem) once the database answers.
         log.error("handoff_not_recorded", call=transfer.call_sid, error=type(exc).__name__)
+    speaker().say(response, "transfer_agent")
     enqueue(response)
     log.info("call_transferred", call=transfer.call_sid, reason=transfer.reason,
              authenticated=transfer.customer_id is not None)

@@ -35,6 +35,28 @@ def test_three_failures_at_one_node_go_to_an_agent_never_loop(dial):
     assert call.last.transferred == "ejecutivos"
 
 
+def closed_now(ivr_app, bank, monkeypatch):
+    """Agents work Monday to Friday; the bank's clock says Saturday noon."""
+    import datetime as dt
+
+    from config.hours import parse_hours
+
+    ivr_app.extensions["ivr"].agent_hours = parse_hours("mon-fri 08:00-20:00")
+    saturday_noon = dt.datetime(2026, 11, 21, 18, 0, tzinfo=dt.timezone.utc)  # 12:00 CDMX
+    monkeypatch.setattr(bank, "clock", lambda: saturday_noon)
+
+
+@pytest.mark.parametrize("keys", [["0"], ["8", "8", "8"]], ids=["zero", "max_attempts"])
+def test_outside_agent_hours_nothing_promises_an_agent(dial, bank, monkeypatch, ivr_app, keys):
+    closed_now(ivr_app, bank, monkeypatch)
+    call = dial()
+    for key in keys:
+        heard = call.press(key)
+    assert "En este momento no hay ejecutivos disponibles" in heard.text
+    assert "transferimos" not in heard.text and "espere en la línea" not in heard.text
+    assert not call.last.transferred
+
+
 def test_a_short_entry_counts_as_a_failure(dial):
     call = dial()
     call.press("1")
