@@ -67,7 +67,7 @@ def test_a_caller_in_english_is_told_the_agents_hours_in_english(dial, bank, mon
     heard = call.press("0")
     assert "We are transferring you to an agent." in heard.text
     assert "No agents are available right now. Our hours are Monday through Friday from " \
-           "8 AM to 8 PM." in heard.text
+           "eight o'clock in the morning to eight o'clock in the evening." in heard.text
     assert "To have an agent call you back at this number, press 1." in heard.text
     heard = call.press("2")
     assert heard.text == "Thank you for calling Línea Directa. Goodbye."

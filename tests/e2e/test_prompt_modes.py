@@ -60,9 +60,9 @@ def test_both_prompt_modes_are_heard_word_for_word_the_same(settings, tmp_path):
     heard_played, urls = place_scripted_call(
         dataclasses.replace(settings, database_url=f"sqlite:///{copy}"), "play")
     heard = "\n".join(text for who, text in said if who == "ivr")
-    for expected in ("veinticinco mil pesos", "Periodo (MMAA)", "Referencia 2:",
+    for expected in ("veinticinco mil pesos", "periodo, mes y año", "Referencia 2:",
                      "trescientos cuarenta y nueve pesos con cincuenta centavos",
-                     "de $1.00 a $50,000.00", "Le transferimos con un ejecutivo"):
+                     "de un peso a cincuenta mil pesos", "Le transferimos con un ejecutivo"):
         assert expected in heard  # the script reached every read-back it means to
     assert heard_played == said
     assert len(urls) > 100 and any("/amount/34950.wav" in url for url in urls)
