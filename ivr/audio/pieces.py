@@ -33,6 +33,15 @@ COMMA_GAP_MS = 220  # "cinco, seis, siete": the pause a comma makes
 GROUP_GAP_MS = 450  # "…, ocho; y cero, seis": between two values read in one go
 PAUSE_MS = {",": 220, ";": 280, ":": 280, ".": 350}
 DEFAULT_PAUSE_MS = 280
+# Where a prompt piece starts or ends a sentence, its recording carries the
+# pause a voice makes there, as silence: a read-back value and the sentence
+# after it ("…cincuenta centavos. Si es correcto…") are two files, played
+# with no gap of their own. Inside the engine's recordings a period is
+# 385-590 ms.
+SENTENCE_PAUSE_MS = 450
+LEAD_PAUSE_MS = {".": SENTENCE_PAUSE_MS, "?": SENTENCE_PAUSE_MS, "!": SENTENCE_PAUSE_MS,
+                 ",": 220, ";": 280, ":": 280}
+SENTENCE_END = ".?!"
 _SEPARATOR = re.compile(r"([,;]\s*|\s+)")
 _DIGIT_GROUPS = re.compile(r"[0-9]{1,64}(-[0-9]{1,64}){0,7}")
 _NUMBER = re.compile(r"0|[1-9][0-9]{0,11}")
@@ -50,6 +59,18 @@ def speakable(text: str) -> bool:
 
 def pause_ms(key: str) -> int:
     return max(PAUSE_MS.get(ch, DEFAULT_PAUSE_MS) for ch in key)
+
+
+def edge_pauses_ms(key: str) -> tuple[int, int]:
+    """The silence a prompt piece's recording carries before and after its
+    words: before, the pause of the punctuation it starts with (". Si es
+    correcto" follows a value); after, a sentence's pause if it ends one."""
+    key = piece_key(key)
+    if not speakable(key):
+        return 0, 0
+    lead = LEAD_PAUSE_MS.get(key[0], 0)
+    trail = SENTENCE_PAUSE_MS if key[-1] in SENTENCE_END else 0
+    return lead, trail
 
 
 def tts_text(key: str) -> str:
