@@ -12,7 +12,8 @@ _SERVICE = (
     select(Biller.id, Biller.service_key, Biller.name, Biller.active, Biller.version,
            Biller.collection_account_id, Biller.amount_min_centavos,
            Biller.amount_max_centavos, Biller.amount_fixed_centavos,
-           BillerReference.position, BillerReference.label, BillerReference.charset,
+           BillerReference.position, BillerReference.label, BillerReference.spoken_label,
+           BillerReference.charset,
            BillerReference.min_length, BillerReference.max_length,
            BillerReference.check_digit)
     .outerjoin(BillerReference, BillerReference.biller_id == Biller.id)
@@ -28,6 +29,7 @@ def _build(rows) -> Service:
         collection_account_id=first.collection_account_id, version=first.version,
         references=tuple(
             ReferenceRule(position=r.position, label=r.label, charset=r.charset,
+                          spoken_label=r.spoken_label,
                           min_length=r.min_length, max_length=r.max_length,
                           check_digit=r.check_digit)
             for r in rows if r.position is not None

@@ -24,6 +24,12 @@ class ReferenceRule:
     min_length: int
     max_length: int
     check_digit: str = "none"
+    # What the phone line says for it; the label (for screens) when None.
+    spoken_label: str | None = None
+
+    @property
+    def said_label(self) -> str:
+        return self.spoken_label or self.label
 
     @property
     def is_numeric(self) -> bool:

@@ -95,7 +95,8 @@ def load_bank_file(bank, bank_file: BankFile) -> dict[str, int]:
                 amount_min_centavos=spec.amount.min, amount_max_centavos=spec.amount.max,
                 amount_fixed_centavos=spec.amount.fixed,
                 references=[
-                    BillerReference(position=n, label=r.label, charset=r.charset,
+                    BillerReference(position=n, label=r.label, spoken_label=r.spoken_label,
+                                    charset=r.charset,
                                     min_length=r.min_length, max_length=r.max_length,
                                     check_digit=r.check_digit)
                     for n, r in enumerate(spec.references, start=1)

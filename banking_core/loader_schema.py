@@ -130,6 +130,8 @@ class CustomerSpec(Strict):
 
 class ReferenceSpec(Strict):
     label: str = Field(min_length=1, max_length=60)
+    # What the phone line says instead of the label ("Periodo (MMAA)" is for a screen).
+    spoken_label: Optional[str] = Field(default=None, min_length=1, max_length=120)
     charset: Literal["numeric", "alphanumeric"] = "numeric"
     length: Optional[int] = Field(default=None, ge=1, le=40)
     min_length: Optional[int] = Field(default=None, ge=1, le=40)

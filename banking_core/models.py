@@ -189,6 +189,8 @@ class BillerReference(Base):
     biller_id: Mapped[int] = mapped_column(ForeignKey("billers.id"))
     position: Mapped[int] = mapped_column(Integer)
     label: Mapped[str] = mapped_column(String(60))
+    # What the phone line says for it, when the label is written for a screen.
+    spoken_label: Mapped[str | None] = mapped_column(String(120), nullable=True)
     charset: Mapped[str] = mapped_column(String(16))
     min_length: Mapped[int] = mapped_column(Integer)
     max_length: Mapped[int] = mapped_column(Integer)

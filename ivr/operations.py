@@ -138,7 +138,7 @@ def find_service(ctx: Context) -> Outcome:
 
 def _reference_values(service, position: int) -> dict:
     rule = service.references[position - 1]
-    return _in_payment(reference_position=position, reference_label=rule.label,
+    return _in_payment(reference_position=position, reference_label=rule.said_label,
                        reference_min=rule.min_length, reference_max=rule.max_length)
 
 

@@ -4,8 +4,16 @@ Every route that says something — a turn of the menu, the line, the agent's
 leg, a transfer, the technical-problem answer — hands the text (a rendered
 prompt, see ivr/prompts.py) to the app's one `Speaker`. In say mode it becomes
 Twilio's <Say> in the configured language and voice; in play mode
-(IVR_PROMPT_MODE=play) our recordings, through the `Player` (ivr/audio/player.py),
-which still says by <Say> what no recording can hold (a customer's name).
+(IVR_PROMPT_MODE=play) our recordings, through the `Player` (ivr/audio/player.py).
+
+One voice per turn: in play mode, a turn with anything no recording holds (a
+customer's or a biller's name, a reference's label — known only at run time)
+is said whole by <Say>, never our recordings with Twilio's voice mid-sentence.
+The other way out, rendering those texts with the recordings' engine on first
+use and caching the audio, was not taken: it puts a speech engine (and its
+ffmpeg) on the serving path of a turn Twilio gives 15 s in all, while the app
+ships without one (espeak-ng is a build tool); and it would write customers'
+names to disk as audio files served without a signature.
 """
 from __future__ import annotations
 
@@ -40,11 +48,19 @@ class Speaker:
         """Append what says `text` to `verb` (a VoiceResponse or a Gather), in
         the call's language; a stretch in another (the greeting's offer of
         English) in that one's voice."""
+        self.speak_turn(verb, (text,), language)
+
+    def speak_turn(self, verb, texts, language: str | None = None) -> None:
+        """Append what says `texts`, the prompts of one turn, in one voice: our
+        recordings when every part of every text has one, else <Say> for all."""
         language = language or self.language_now()
         voice = self.catalog(language).voice
-        if self.player is not None:
-            self.player.speak(verb, text, language=language, voice=voice)
-        else:
+        if self.player is not None and all(self.player.playable(text, language)
+                                           for text in texts):
+            for text in texts:
+                self.player.speak(verb, text, language=language, voice=voice)
+            return
+        for text in texts:
             for words, said_in, said_by in by_language(text, language, voice):
                 verb.say(words, language=said_in, voice=said_by)
 

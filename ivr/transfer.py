@@ -45,17 +45,17 @@ def transfer_twiml(transfer: HandoffRequest, says=()) -> tuple[str, str]:
     the IVR's part of the call ended ("transfer:<reason>" or "closed:<reason>")."""
     ivr = runtime()
     response = VoiceResponse()
-    for text in says:  # why the call goes to an agent, if anything needs saying
-        speaker().speak(response, text)
     if not agents_on_shift():
         # Said before anything promises an agent: the caller hears the hours,
         # then a call-back offer or goodbye, never "we are transferring you".
         reader = speaker().catalog().reader  # the call's language
-        speaker().say(response, "agents_closed", {"hours": reader.hours(ivr.agent_hours)})
+        closed = speaker().words("agents_closed", {"hours": reader.hours(ivr.agent_hours)})
+        speaker().speak_turn(response, (*says, closed))  # one voice for the turn
         offer_callback(response, transfer.caller)
         log.info("call_not_transferred", call=transfer.call_sid, reason=transfer.reason,
                  why="outside agent hours")
         return str(response), f"closed:{transfer.reason}"
+    speaker().speak_turn(response, says)
     try:
         ivr.bank.open_handoff(transfer)
     except Exception as exc:  # noqa: BLE001 - the caller still reaches an agent

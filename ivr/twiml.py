@@ -26,14 +26,12 @@ def render(reply: Reply, *, action_url: str, no_input_url: str, speaker: Speaker
         if spec.num_digits:
             options["num_digits"] = spec.num_digits
         gather = Gather(**options)
-        for text in spec.says:
-            speaker.speak(gather, text, language)
+        speaker.speak_turn(gather, spec.says, language)
         response.append(gather)
         # With no input Twilio skips the action and falls through to here.
         response.redirect(no_input_url, method="POST")
         return str(response)
-    for text in reply.says:
-        speaker.speak(response, text, language)
+    speaker.speak_turn(response, reply.says, language)
     if reply.hangup:
         response.hangup()
     return str(response)

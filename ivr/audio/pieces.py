@@ -30,9 +30,20 @@ from ivr.readers import Reader
 READERS = ("digits", "amount", "date", "time", "number")
 WORD_GAP_MS = 50    # between the words of one number: they run together
 COMMA_GAP_MS = 220  # "cinco, seis, siete": the pause a comma makes
+GROUP_GAP_MS = 450  # "…, ocho; y cero, seis": between two values read in one go
 PAUSE_MS = {",": 220, ";": 280, ":": 280, ".": 350}
 DEFAULT_PAUSE_MS = 280
-_SEPARATOR = re.compile(r"(,\s*|\s+)")
+# Where a prompt piece starts or ends a sentence, its recording carries the
+# pause a voice makes there, as silence: a read-back value and the sentence
+# after it ("…cincuenta centavos. Si es correcto…") are two files, played
+# with no gap of their own. Inside the engine's recordings a period is
+# 385-590 ms.
+SENTENCE_PAUSE_MS = 450
+LEAD_PAUSE_MS = {".": SENTENCE_PAUSE_MS, "?": SENTENCE_PAUSE_MS, "!": SENTENCE_PAUSE_MS,
+                 ",": 220, ";": 280, ":": 280}
+SENTENCE_END = ".?!"
+_SEPARATOR = re.compile(r"([,;]\s*|\s+)")
+_DIGIT_GROUPS = re.compile(r"[0-9]{1,64}(-[0-9]{1,64}){0,7}")
 _NUMBER = re.compile(r"0|[1-9][0-9]{0,11}")
 
 
@@ -48,6 +59,18 @@ def speakable(text: str) -> bool:
 
 def pause_ms(key: str) -> int:
     return max(PAUSE_MS.get(ch, DEFAULT_PAUSE_MS) for ch in key)
+
+
+def edge_pauses_ms(key: str) -> tuple[int, int]:
+    """The silence a prompt piece's recording carries before and after its
+    words: before, the pause of the punctuation it starts with (". Si es
+    correcto" follows a value); after, a sentence's pause if it ends one."""
+    key = piece_key(key)
+    if not speakable(key):
+        return 0, 0
+    lead = LEAD_PAUSE_MS.get(key[0], 0)
+    trail = SENTENCE_PAUSE_MS if key[-1] in SENTENCE_END else 0
+    return lead, trail
 
 
 def tts_text(key: str) -> str:
@@ -68,8 +91,9 @@ def value_token(kind: str, value) -> str | None:
     recorded words (letters in a reference, a malformed date...)."""
     try:
         if kind == "digits":
-            token = "".join(str(value).split())
-            return token if is_ascii_digits(token, max_length=64) else None
+            # Values separated by spaces (two references) stay apart: 12345678-0626.
+            token = "-".join(str(value).split())
+            return token if _DIGIT_GROUPS.fullmatch(token) else None
         if kind == "amount":
             token = str(int(value))
             return token if _NUMBER.fullmatch(token) else None
@@ -98,9 +122,9 @@ def _parse(kind: str, token: str):
             raise ValueError(token)
         return int(token)
     # Only 0-9: a URL such as digits/１２.wav must not be read out (nor cached) as "1, 2".
-    if not is_ascii_digits(token, max_length=64):
+    if not _DIGIT_GROUPS.fullmatch(token):
         raise ValueError(token)
-    return token
+    return token.replace("-", " ")
 
 
 def reading(kind: str, token: str, reader: Reader) -> str:
@@ -128,13 +152,14 @@ def spoken_words(kind: str, token: str, reader: Reader) -> list[tuple[str, str]]
 
 
 def gap_ms(separator: str) -> int:
-    return COMMA_GAP_MS if "," in separator else WORD_GAP_MS if separator else 0
+    return GROUP_GAP_MS if ";" in separator else COMMA_GAP_MS if "," in separator \
+        else WORD_GAP_MS if separator else 0
 
 
 @functools.lru_cache(maxsize=8)
 def vocabulary(reader: Reader) -> frozenset[str]:
     """Every word a value reading can contain, from the readers themselves."""
-    samples = [("digits", "0123456789")]
+    samples = [("digits", "0123456789"), ("digits", "0-1")]
     pesos = list(range(0, 1000)) + [k * 1000 for k in range(1, 1000)] \
         + [k * 1_000_000 for k in range(1, 1000)]
     samples += [("amount", str(p * 100)) for p in pesos]

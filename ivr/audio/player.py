@@ -10,7 +10,9 @@ Each segment of the prompt (see `ivr.prompts.Spoken`) becomes:
   operation composed — <Say>, in the configured voice, in the same place. No
   speech engine may run inside a webhook (Twilio waits 15 s in all for a
   turn, and the app ships without one), and those values are not known at
-  build time.
+  build time. The app's speaker never mixes the two in a turn: it asks
+  `playable` first and says the whole turn by <Say> when a part has no
+  recording (ivr/speaker.py).
 - bare punctuation between two values (", " "."): <Play> of a short pause.
 
 A segment in another language than the prompt around it (the Spanish
@@ -45,6 +47,13 @@ class Player:
             elif pieces.speakable(segment.text):
                 verb.say(segment.text.strip(), language=said_in,
                          voice=segment.voice or voice)
+
+    def playable(self, text, language: str) -> bool:
+        """Whether every part of `text` has a recording (bare punctuation is a
+        pause either way); the speaker says a turn whole when one does not."""
+        segments = text.segments if isinstance(text, Spoken) else (Segment(str(text)),)
+        return all(self.url_for(segment, segment.language or language)
+                   or not pieces.speakable(segment.text) for segment in segments)
 
     def url_for(self, segment: Segment, language: str | None = None) -> str | None:
         library = self.libraries.get(language) if language else self.library

@@ -33,7 +33,9 @@ class Reader(Protocol):
     DIGIT_WORDS: tuple[str, ...]   # 0..9, as `digits` says them
 
     def digits(self, value) -> str:
-        """'5671' read digit by digit; letters spelled as they are."""
+        """'5671' read digit by digit; letters spelled as they are; values
+        separated by spaces ('12345678 0626') read one after the other, a
+        pause (';') and a joining word between them."""
 
     def amount(self, centavos: int) -> str:
         """Centavos as pesos and centavos in words."""
@@ -49,7 +51,8 @@ class Reader(Protocol):
         a plain number such as a place in line, as its recordings say it."""
 
     def hours(self, hours: Hours) -> str:
-        """When agents are on shift (AGENT_HOURS)."""
+        """When agents are on shift (AGENT_HOURS): a `Spoken` (ivr/spoken.py)
+        whose times are time segments, read as `time` reads them."""
 
     def account_kind(self, kind: str) -> str:
         """An account's kind (cheques, ahorro, nomina) as the balance says it."""
@@ -58,11 +61,13 @@ class Reader(Protocol):
         """What a caller keys a NIP for, 'card' or 'account'."""
 
     def amount_rule(self, *, fixed: int | None, low: int, high: int) -> str:
-        """The amounts a service accepts, completing the out-of-range prompt."""
+        """The amounts a service accepts, completing the out-of-range prompt: a
+        `Spoken` whose amounts are amount segments, never "$1.00"."""
 
     def recorded_words(self) -> tuple[str, ...]:
-        """Plain values the IVR inserts from a closed list (account kinds):
-        recorded for play mode like the words of a reading."""
+        """Plain values the IVR inserts from a closed list (account kinds), and
+        the words between the values of a composed reading (day names, "de",
+        "a"): recorded for play mode like the words of a reading."""
 
 
 REQUIRED = ("LANGUAGE", "DIGIT_WORDS", "digits", "amount", "date", "time", "spell", "hours",

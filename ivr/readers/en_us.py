@@ -5,6 +5,8 @@ hundred fifty pesos and fifty centavos"). Numbers drop the British "and" and
 num2words' commas ("one million two hundred thousand"); dates and times are
 said in words ("November twentieth, twenty twenty-six", "two thirty in the
 afternoon"), so Twilio's voice and our recordings say exactly the same thing.
+A reading of several values (an amount rule, the agents' hours) is a `Spoken`
+whose values keep their kind, so play mode reads each from recorded words.
 """
 from __future__ import annotations
 
@@ -12,11 +14,14 @@ import datetime as dt
 
 from num2words import num2words
 
+from ivr.spoken import Segment, Spoken
+
 LANGUAGE = "en-US"
 DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December")
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+GROUP_JOIN = "and"  # between two values read digit by digit
 ACCOUNT_KINDS = {"cheques": "checking", "ahorro": "savings", "nomina": "payroll"}
 CREDENTIALS = {"card": "card", "account": "account"}
 
@@ -27,10 +32,13 @@ def _american(words: str) -> str:
 
 
 def digits(value) -> str:
-    """'5671' -> 'five, six, seven, one'; letters are spelled as they are."""
+    """'5671' -> 'five, six, seven, one'; letters are spelled as they are.
+    Several values separated by spaces (a payment's references) are read one
+    after the other, never as one number: '12345678 0626' -> '…, seven, eight; and zero, six, two, six'."""
     # "0" <= ch <= "9", not isdigit(): int("²") raises and int("１") reads 1.
-    return ", ".join(DIGIT_WORDS[int(ch)] if "0" <= ch <= "9" else ch for ch in str(value)
-                     if not ch.isspace())
+    return f"; {GROUP_JOIN} ".join(
+        ", ".join(DIGIT_WORDS[int(ch)] if "0" <= ch <= "9" else ch for ch in group)
+        for group in str(value).split())
 
 
 def spell(number: int) -> str:
@@ -69,29 +77,37 @@ def time(value: dt.datetime | dt.time | str) -> str:
     return f"{said} {minutes} {period}"
 
 
-def _clock(text: str) -> str:
-    """'08:00' -> '8 AM', '14:30' -> '2:30 PM', '24:00' -> 'midnight'."""
+# The words between the values of a composed reading (recorded for play mode).
+FROM, TO, THROUGH, AND, ALL_DAY, MIDNIGHT, ONLY = "from", "to", "through", "and", "all day", \
+    "midnight", "it only accepts"
+
+
+def _clock(text: str) -> Segment:
+    """'08:00' -> a time segment; '24:00' (the end of the day) -> 'midnight'."""
     hour, minute = int(text[:2]), int(text[3:])
-    if minute == 0 and hour in (0, 24):
-        return "midnight"
-    if minute == 0 and hour == 12:
-        return "noon"
-    shown = f"{hour % 12 or 12}" + (f":{minute:02d}" if minute else "")
-    return f"{shown} {'AM' if hour < 12 else 'PM'}"
+    if hour == 24:
+        return Segment(MIDNIGHT)
+    when = dt.time(hour, minute)
+    return Segment(time(when), "time", when)
 
 
-def hours(hours) -> str:
-    """'mon-fri 08:00-20:00; sat 09:00-14:00' → 'Monday through Friday from 8 AM
-    to 8 PM and Saturday from 9 AM to 2 PM'."""
-    parts = []
-    for span in hours.spans:
-        day_words = (DAY_NAMES[span.first_day] if span.first_day == span.last_day else
-                     f"{DAY_NAMES[span.first_day]} through {DAY_NAMES[span.last_day]}")
+def hours(hours) -> Spoken:
+    """'mon-fri 08:00-20:00; sat 09:00-14:00' → 'Monday through Friday from eight
+    o'clock in the morning to eight o'clock in the evening and Saturday from nine
+    o'clock in the morning to two o'clock in the afternoon'."""
+    segments = []
+    for i, span in enumerate(hours.spans):
+        if i:
+            segments.append(Segment(f" {AND} "))
+        segments.append(Segment(DAY_NAMES[span.first_day]))
+        if span.first_day != span.last_day:
+            segments += [Segment(f" {THROUGH} "), Segment(DAY_NAMES[span.last_day])]
         if (span.start, span.end) == ("00:00", "24:00"):
-            parts.append(f"{day_words}, all day")
+            segments += [Segment(", "), Segment(ALL_DAY)]
         else:
-            parts.append(f"{day_words} from {_clock(span.start)} to {_clock(span.end)}")
-    return " and ".join(parts)
+            segments += [Segment(f" {FROM} "), _clock(span.start), Segment(f" {TO} "),
+                         _clock(span.end)]
+    return Spoken(segments)
 
 
 def account_kind(kind: str) -> str:
@@ -102,11 +118,14 @@ def credential(method: str) -> str:
     return CREDENTIALS.get(method, CREDENTIALS["account"])
 
 
-def amount_rule(*, fixed: int | None, low: int, high: int) -> str:
+def amount_rule(*, fixed: int | None, low: int, high: int) -> Spoken:
     # In words, not "$1.00": an American voice reads "$" as dollars.
-    return f"it only accepts {amount(fixed)}" if fixed else \
-        f"from {amount(low)} to {amount(high)}"
+    if fixed:
+        return Spoken([Segment(f"{ONLY} "), Segment(amount(fixed), "amount", fixed)])
+    return Spoken([Segment(f"{FROM} "), Segment(amount(low), "amount", low),
+                   Segment(f" {TO} "), Segment(amount(high), "amount", high)])
 
 
 def recorded_words() -> tuple[str, ...]:
-    return (*MONTHS, *ACCOUNT_KINDS.values())
+    return (*MONTHS, *ACCOUNT_KINDS.values(), *DAY_NAMES, FROM, TO, THROUGH, AND, ALL_DAY,
+            MIDNIGHT, ONLY)

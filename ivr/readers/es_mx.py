@@ -4,16 +4,25 @@ Identifiers digit by digit ("cinco, seis, siete, uno"); amounts in words by
 num2words ("trescientos cuarenta y nueve pesos con cincuenta centavos"); dates
 and times as a person says them ("20 de noviembre de 2026", "las dos con
 treinta minutos de la tarde").
+
+Before a masculine noun Spanish shortens "uno": "veintiún pesos con veintiún
+centavos", "treinta y un centavos", "la una con un minuto". num2words does
+this in its currency reading (its plain cardinal says "veintiuno"), so every
+counted noun here goes through that reading (`counted`), never a hand-written
+rule. A reading of several values (an amount rule, the agents' hours) is a
+`Spoken` whose values keep their kind, so play mode reads each from recorded
+words and say mode never gets "$1.00" or "08:00".
 """
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
-from decimal import Decimal
 
 from num2words import num2words
+from num2words.lang_ES import Num2Word_ES
 
-from banking_core.money import format_mxn
+from ivr.spoken import Segment, Spoken
 
 LANGUAGE = "es-MX"
 DIGIT_WORDS = ("cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho",
@@ -21,15 +30,19 @@ DIGIT_WORDS = ("cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete",
 MONTHS = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
           "septiembre", "octubre", "noviembre", "diciembre")
 DAY_NAMES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+GROUP_JOIN = "y"  # between two values read digit by digit
 ACCOUNT_KINDS = {"cheques": "cheques", "ahorro": "ahorro", "nomina": "nómina"}
 CREDENTIALS = {"card": "tarjeta", "account": "cuenta"}
 
 
 def digits(value) -> str:
-    """'5671' -> 'cinco, seis, siete, uno'; letters are spelled as they are."""
+    """'5671' -> 'cinco, seis, siete, uno'; letters are spelled as they are.
+    Several values separated by spaces (a payment's references) are read one
+    after the other, never as one number: '12345678 0626' -> '…, siete, ocho; y cero, seis, dos, seis'."""
     # "0" <= ch <= "9", not isdigit(): int("²") raises and int("１") reads 1.
-    return ", ".join(DIGIT_WORDS[int(ch)] if "0" <= ch <= "9" else ch for ch in str(value)
-                     if not ch.isspace())
+    return f"; {GROUP_JOIN} ".join(
+        ", ".join(DIGIT_WORDS[int(ch)] if "0" <= ch <= "9" else ch for ch in group)
+        for group in str(value).split())
 
 
 def spell(number: int) -> str:
@@ -38,14 +51,29 @@ def spell(number: int) -> str:
 
 def amount(centavos: int) -> str:
     pesos, cents = divmod(int(centavos), 100)
-    cents_words = "un centavo" if cents == 1 else f"{num2words(cents, lang='es')} centavos"
+    # num2words takes an int as centavos: "veintiún pesos con veintiún centavos".
+    words = num2words(int(centavos), lang="es", to="currency", currency="MXN")
     if pesos == 0:
-        return cents_words
-    words = num2words(Decimal(pesos), lang="es", to="currency", currency="MXN")
-    words = words.removesuffix(" con cero centavos")
+        words = words.removeprefix("cero pesos con ")
+    elif cents == 0:
+        words = words.removesuffix(" con cero centavos")
     # "un millón de pesos": Spanish puts "de" between millón(es) and the noun.
-    words = re.sub(r"\b(millón|millones) pesos\b", r"\1 de pesos", words)
-    return words if cents == 0 else f"{words} con {cents_words}"
+    return re.sub(r"\b(millón|millones) pesos\b", r"\1 de pesos", words)
+
+
+@functools.lru_cache(maxsize=None)
+def _counter(singular: str, plural: str) -> Num2Word_ES:
+    converter = Num2Word_ES()
+    # The currency reading of num2words, for any masculine noun: the one place
+    # the library shortens "uno" before a noun.
+    converter.CURRENCY_FORMS = {"N": ((singular, plural), ("", ""))}
+    return converter
+
+
+def counted(number: int, singular: str, plural: str) -> str:
+    """1 'minuto' -> 'un minuto'; 21 -> 'veintiún minutos'; 31 -> 'treinta y un minutos'."""
+    words = _counter(singular, plural).to_currency(int(number) * 100, currency="N")
+    return words.split(" con ")[0]
 
 
 def _when(value):
@@ -69,18 +97,41 @@ def time(value: dt.datetime | dt.time | str) -> str:
     if minute == 0:
         return f"las {hours} {period}" if hours != "una" else f"la una {period}"
     article = "la" if hours == "una" else "las"
-    return f"{article} {hours} con {num2words(minute, lang='es')} minutos {period}"
+    return f"{article} {hours} con {counted(minute, 'minuto', 'minutos')} {period}"
 
 
-def hours(hours) -> str:
-    """'mon-fri 08:00-20:00; sat 09:00-14:00' → 'de lunes a viernes de 08:00 a 20:00
-    horas y sábado de 09:00 a 14:00 horas'."""
-    parts = []
-    for span in hours.spans:
-        day_words = (DAY_NAMES[span.first_day] if span.first_day == span.last_day else
-                     f"de {DAY_NAMES[span.first_day]} a {DAY_NAMES[span.last_day]}")
-        parts.append(f"{day_words} de {span.start} a {span.end} horas")
-    return " y ".join(parts)
+# The words between the values of a composed reading (recorded for play mode).
+FROM, TO, AND, ALL_DAY, MIDNIGHT, ONLY = "de", "a", "y", "todo el día", "la medianoche", \
+    "solo acepta"
+
+
+def _clock(text: str):
+    """'08:00' -> a time segment; '24:00' (the end of the day) -> 'la medianoche'."""
+    hour, minute = int(text[:2]), int(text[3:])
+    if hour == 24:
+        return Segment(MIDNIGHT)
+    when = dt.time(hour, minute)
+    return Segment(time(when), "time", when)
+
+
+def hours(hours) -> Spoken:
+    """'mon-fri 08:00-20:00; sat 09:00-14:00' → 'de lunes a viernes de las ocho de la
+    mañana a las ocho de la noche y sábado de las nueve de la mañana a las dos de la
+    tarde'."""
+    segments = []
+    for i, span in enumerate(hours.spans):
+        if i:
+            segments.append(Segment(f" {AND} "))
+        if span.first_day != span.last_day:
+            segments += [Segment(f"{FROM} "), Segment(DAY_NAMES[span.first_day]),
+                         Segment(f" {TO} ")]
+        segments.append(Segment(DAY_NAMES[span.last_day]))
+        if (span.start, span.end) == ("00:00", "24:00"):
+            segments += [Segment(" "), Segment(ALL_DAY)]
+        else:
+            segments += [Segment(f" {FROM} "), _clock(span.start), Segment(f" {TO} "),
+                         _clock(span.end)]
+    return Spoken(segments)
 
 
 def account_kind(kind: str) -> str:
@@ -91,10 +142,14 @@ def credential(method: str) -> str:
     return CREDENTIALS.get(method, CREDENTIALS["account"])
 
 
-def amount_rule(*, fixed: int | None, low: int, high: int) -> str:
-    return f"solo acepta {format_mxn(fixed)}" if fixed else \
-        f"de {format_mxn(low)} a {format_mxn(high)}"
+def amount_rule(*, fixed: int | None, low: int, high: int) -> Spoken:
+    """'de un peso a cincuenta mil pesos', each amount read as amounts are."""
+    if fixed:
+        return Spoken([Segment(f"{ONLY} "), Segment(amount(fixed), "amount", fixed)])
+    return Spoken([Segment(f"{FROM} "), Segment(amount(low), "amount", low),
+                   Segment(f" {TO} "), Segment(amount(high), "amount", high)])
 
 
 def recorded_words() -> tuple[str, ...]:
-    return (*MONTHS, *ACCOUNT_KINDS.values())
+    return (*MONTHS, *ACCOUNT_KINDS.values(), *DAY_NAMES, FROM, TO, AND, ALL_DAY, MIDNIGHT,
+            ONLY)

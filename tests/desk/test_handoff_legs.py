@@ -281,7 +281,7 @@ def test_outside_agent_hours_the_caller_is_told_and_offered_a_call_back(
     call = dial()
     heard = call.press("0")  # asks for an agent
     assert "no hay ejecutivos disponibles" in heard.text
-    assert "de lunes a viernes de 08:00 a 20:00 horas" in heard.text
+    assert "de lunes a viernes de las ocho de la mañana a las ocho de la noche" in heard.text
     assert call.last.gather and not call.last.transferred and call.leg.state == "gather"
     assert handoffs(bank) == [] and waiting_on_desk(agent) == []
     heard = call.press("2")

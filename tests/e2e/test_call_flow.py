@@ -47,7 +47,7 @@ def test_greeting_offers_the_three_login_methods_with_their_digits(dial):
 def test_a_complete_payment_by_phone(dial, bank):
     call = dial()
     heard = login_with_access_key(call)
-    assert "Bienvenido, Ana" in heard.text and "cuentas de cheques" in heard.text
+    assert "Le damos la bienvenida, Ana" in heard.text and "cuentas de cheques" in heard.text
     heard = pay_wifi(call, "650*5#")
     assert "seiscientos cincuenta pesos con cincuenta centavos" in heard.text
     heard = call.press("1")

@@ -163,7 +163,7 @@ def test_water_asks_for_both_references(dial, bank):
     heard = call.press("12345678#")
     assert "Referencia 1" in heard.text
     heard = call.press("1")
-    assert "Marque la referencia 2, Periodo (MMAA)" in heard.text
+    assert "Marque la referencia 2, periodo, mes y año en cuatro dígitos" in heard.text
     call.press("1126#")
     heard = call.press("1")
     assert "Marque el importe" in heard.text

@@ -68,7 +68,7 @@ def test_a_caller_in_english_is_told_the_agents_hours_in_english(dial, bank, mon
     # Outside the hours nothing promises an agent before saying none is there.
     assert "We are transferring you" not in heard.text
     assert "No agents are available right now. Our hours are Monday through Friday from " \
-           "8 AM to 8 PM." in heard.text
+           "eight o'clock in the morning to eight o'clock in the evening." in heard.text
     assert "To have an agent call you back at this number, press 1." in heard.text
     heard = call.press("2")
     assert heard.text == "Thank you for calling Línea Directa. Goodbye."

@@ -60,9 +60,39 @@ def test_both_prompt_modes_are_heard_word_for_word_the_same(settings, tmp_path):
     heard_played, urls = place_scripted_call(
         dataclasses.replace(settings, database_url=f"sqlite:///{copy}"), "play")
     heard = "\n".join(text for who, text in said if who == "ivr")
-    for expected in ("veinticinco mil pesos", "Periodo (MMAA)", "Referencia 2:",
+    for expected in ("veinticinco mil pesos", "periodo, mes y año", "Referencia 2:",
                      "trescientos cuarenta y nueve pesos con cincuenta centavos",
-                     "de $1.00 a $50,000.00", "Le transferimos con un ejecutivo"):
+                     "de un peso a cincuenta mil pesos", "Le transferimos con un ejecutivo"):
         assert expected in heard  # the script reached every read-back it means to
     assert heard_played == said
-    assert len(urls) > 100 and any("/amount/34950.wav" in url for url in urls)
+    # Turns naming the customer or the biller are said whole, one voice per turn
+    # (on main their recorded words were played around a <Say>: over 100 URLs).
+    assert len(urls) > 60 and any("/amount/34950.wav" in url for url in urls)
+
+
+def test_play_mode_speaks_each_turn_in_one_voice(settings):
+    """A turn with a name (the customer's, the biller's) is said whole by
+    <Say>; any other turn is our recordings only: never Twilio's voice in the
+    middle of a sentence of ours."""
+    from banking_core import loader
+    from linea_directa.app import create_app
+
+    app = create_app(dataclasses.replace(settings, ivr_prompt_mode="play"),
+                     call_store=MemoryCallStore())
+    try:
+        loader.seed_demo(app.extensions["bank"])
+        call = SimulatedCall(FlaskTransport(app.test_client()),
+                             base_url=settings.public_base_url,
+                             auth_token=settings.twilio_auth_token)  # plays stay URLs
+        turns = [call.start(), call.press("1"), call.press("10000001"), login := call.press("1357")]
+        turns += [call.press(keys) for keys in SCRIPT]
+    finally:
+        app.extensions["bank"].engine.dispose()
+    mixed = [(heard.says, heard.plays) for heard in turns if heard.says and heard.plays]
+    assert mixed == []
+    # The welcome names the customer: the whole turn, its menu too, is said.
+    assert login.plays == [] and login.says[0] == "Le damos la bienvenida, Ana."
+    assert "Para cuentas de cheques" in login.says[1]
+    played = [heard for heard in turns if heard.plays]
+    assert len(played) > len(turns) // 2  # names are the exception
+    assert any("Agua potable" in " ".join(heard.says) for heard in turns)

@@ -111,7 +111,7 @@ def test_a_call_in_english_exports_english_expectations_and_replays(dial, cli, t
     call.press("2")
     assert call.last.hung_up and call.hang_up() == 204
     script = cli("transcripts", "export", call.call_sid).output
-    assert "Your payroll account ending in" in script and "Bienvenido, Ana" not in script
+    assert "Your payroll account ending in" in script and "Le damos la bienvenida, Ana" not in script
     path = write(tmp_path, "english.yaml", script)
     replayed = cli("replay", path, "--var", "account_number=0055500011", "--var", "nip=9753")
     assert replayed.exit_code == 0, replayed.output
@@ -128,7 +128,7 @@ def test_the_softphone_shows_the_ivr_and_takes_keys_silence_and_hang_up(cli):
     out = result.output
     assert "IVR: Bienvenido a Línea Directa." in out
     assert "[1 key] > 1" in out and "[8 keys, or fewer ended by #] > 10000001" in out
-    assert "Bienvenido, Ana." in out
+    assert "Le damos la bienvenida, Ana." in out
     assert "keys 0-9 * #" in out  # help after the stray "x"
     assert "No recibimos su respuesta" in out and "-- you hung up --" in out
 

@@ -56,7 +56,9 @@ def test_every_committed_file_is_telephony_audio_with_no_long_silence_at_its_end
             assert set(samples) == {0} and 200 <= wav.milliseconds <= 400, entry
             continue
         head, tail = audio_check.edge_silences_ms(wav.data)
-        assert head < 300 and tail < 300, entry
+        # Besides the sentence pause a piece carries where it starts or ends one.
+        lead, trail = pieces.edge_pauses_ms(entry.text) if entry.kind == "prompt" else (0, 0)
+        assert lead <= head < lead + 300 and trail <= tail < trail + 300, entry
         assert max(abs(s) for s in samples) > 8000, entry  # speech, at a useful level
         assert abs(wav.milliseconds - entry.milliseconds) <= 5, entry
 
@@ -69,6 +71,18 @@ def test_pieces_are_levelled_to_one_loudness():
             samples = decode(read_wav((ES_MX / entry.file).read_bytes()).data)
             levels.append((sum(s * s for s in samples) / len(samples)) ** 0.5)
     assert max(levels) / min(levels) < 2.0  # within 6 dB
+
+
+def test_a_value_read_back_and_the_next_sentence_are_a_sentence_pause_apart():
+    # "…cincuenta centavos. Si es correcto…": the value is its own file; the
+    # piece after it starts with the pause (on main: 13 ms, a run-on).
+    entry = load_manifest(ES_MX).by_text()[". Si es correcto, marque 1. Para corregir, marque 2."]
+    head, tail = audio_check.edge_silences_ms(read_wav((ES_MX / entry.file).read_bytes()).data)
+    assert head >= pieces.SENTENCE_PAUSE_MS and tail >= pieces.SENTENCE_PAUSE_MS
+    # Between two prompts of one turn too: the first ends its sentence with a pause.
+    entry = load_manifest(ES_MX).by_text()["No recibimos su respuesta."]
+    assert audio_check.edge_silences_ms(
+        read_wav((ES_MX / entry.file).read_bytes()).data)[1] >= pieces.SENTENCE_PAUSE_MS
 
 
 def test_check_names_missing_and_orphan_files(tmp_path):

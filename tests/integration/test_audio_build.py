@@ -7,10 +7,13 @@ import shutil
 
 import pytest
 
-from tools.audio import check as audio_check
+from config import Settings
+from tools.audio import check as audio_check, loudness
 from tools.audio.build import build
+from ivr.audio import pieces
+from ivr.audio.library import AudioLibrary
 from ivr.audio.manifest import load_manifest
-from ivr.audio.wavfile import read_wav
+from ivr.audio.wavfile import decode, mulaw_wav, read_wav
 from tests import services
 
 TEXTS = {"Bienvenido a Línea Directa.": "prompt", ", referencia": "prompt",
@@ -40,11 +43,12 @@ def test_a_build_records_each_text_as_trimmed_telephony_audio(engine_available, 
         wav = read_wav(blob)
         assert wav.is_telephony and blob[20:22] == b"\x07\x00"  # format tag 7: mu-law
         pause = entry.kind == "pause"
-        assert audio_check.file_problems(blob, pause=pause) == []
+        assert audio_check.file_problems(blob, pause=pause, pauses=pauses(entry)) == []
         if not pause:
             head, tail = audio_check.edge_silences_ms(wav.data)
-            assert head < 100 and tail < 100  # the engine leaves ~400 ms; trimmed
-            assert 300 < wav.milliseconds < 3000
+            lead, trail = pauses(entry)  # the sentence pause a piece carries, on purpose
+            assert head - lead < 100 and tail - trail < 100  # the engine leaves ~400 ms
+            assert 300 < wav.milliseconds - lead - trail < 3000
 
 
 def test_a_rebuild_renders_only_what_changed_and_removes_what_is_stale(engine_available,
@@ -85,3 +89,53 @@ def test_an_unknown_language_has_no_voice(tmp_path):
 
     with pytest.raises(EngineError, match="no espeak-ng voice known for language 'tlh'"):
         build("tlh", TEXTS, tmp_path)
+
+
+def pauses(entry):
+    return pieces.edge_pauses_ms(entry.text) if entry.kind == "prompt" else (0, 0)
+
+
+def test_a_build_pads_sentence_ends_and_levels_every_piece_to_one_loudness(engine_available,
+                                                                            tmp_path):
+    build("es-MX", TEXTS, tmp_path)
+    manifest = load_manifest(tmp_path).by_text()
+    welcome = read_wav((tmp_path / manifest["Bienvenido a Línea Directa."].file).read_bytes())
+    assert audio_check.edge_silences_ms(welcome.data)[1] >= pieces.SENTENCE_PAUSE_MS
+    spoken = [(tmp_path / e.file, pauses(e)) for e in manifest.values() if e.kind != "pause"]
+    assert len(spoken) == 3 and audio_check.loudness_problems(spoken) == []
+
+
+def test_a_long_menu_and_a_read_back_are_heard_at_one_loudness(engine_available, tmp_path):
+    # On main: the main menu at -22.0 LUFS, "trescientos cuarenta y nueve pesos
+    # con cincuenta centavos" joined from words at -18.9 LUFS (3 LU louder).
+    audio = Settings().audio_dir
+    library = AudioLibrary(audio, "es-MX")
+    menu = audio / "es-MX" / library.file_for(
+        "Para cuentas de cheques, ahorro o nómina, marque 1. Para tarjetas de crédito, marque 2. "
+        "Para hablar con un ejecutivo, marque 0. Para repetir este menú, marque asterisco.")
+    (tmp_path / "amount.wav").write_bytes(library.joined("amount", "34950"))
+    (tmp_path / "time.wav").write_bytes(library.joined("time", "1301"))
+    levels = [m.integrated for m in loudness.measure_many(
+        [menu, tmp_path / "amount.wav", tmp_path / "time.wav"])]
+    assert max(levels) - min(levels) <= 1.0, levels
+
+
+def test_check_finds_a_recording_off_the_one_loudness(engine_available, tmp_path):
+    build("es-MX", {"veintidós": "word"}, tmp_path)
+    entry = next(iter(load_manifest(tmp_path).entries.values()))
+    path = tmp_path / entry.file
+    samples = decode(read_wav(path.read_bytes()).data)
+    # 12 dB quieter, re-encoded: the file is still well-formed telephony audio.
+    quieter = bytes(_mulaw(s // 4) for s in samples)
+    path.write_bytes(mulaw_wav(quieter))
+    problems = audio_check.loudness_problems([(path, (0, 0))])
+    assert len(problems) == 1 and f"expected {loudness.TARGET_LUFS}" in problems[0]
+
+
+def _mulaw(sample: int) -> int:
+    """G.711 mu-law encoding of a 16-bit sample."""
+    sign = 0x80 if sample < 0 else 0
+    magnitude = min(abs(sample), 32635) + 0x84
+    exponent = max(magnitude.bit_length() - 8, 0)
+    mantissa = (magnitude >> (exponent + 3)) & 0x0F
+    return ~(sign | (exponent << 4) | mantissa) & 0xFF

@@ -86,7 +86,7 @@ def test_one_call_trying_20_keys_is_told_and_hung_up_on(dial):
     other = dial(caller="+523311119999")  # another number is not
     other.press("1")
     other.press("10000001")
-    assert "Bienvenido, Ana" in other.press("1357").text
+    assert "Le damos la bienvenida, Ana" in other.press("1357").text
 
 
 def test_one_key_from_many_phones_is_stopped_per_credential(dial):

@@ -180,7 +180,7 @@ def test_a_blocked_credential_ends_its_web_session_before_any_payment(desk_app, 
 def test_a_blocked_credential_ends_a_call_in_progress_at_its_next_turn(dial):
     call = dial()
     heard = login_with_access_key(call)
-    assert "Bienvenido" in heard.text
+    assert "Le damos la bienvenida" in heard.text
     _block_by_phone(dial)
     heard = call.press("1")  # asks for the balances
     assert "su acceso se cerró o fue bloqueado" in heard.text
@@ -201,7 +201,7 @@ def test_a_call_that_logged_in_in_another_way_keeps_going(customer, dial):
     call = dial()
     call.press("2")
     call.press("4152310000000001")
-    assert "Bienvenido" in call.press("2468").text
+    assert "Le damos la bienvenida" in call.press("2468").text
     customer.post("/conexion/salir")
     assert "saldo" in call.press("1").text.lower()
 

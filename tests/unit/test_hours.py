@@ -35,4 +35,5 @@ def test_malformed_hours_are_refused(text):
 
 def test_hours_are_said_in_spanish():
     assert say_hours(parse_hours("mon-fri 08:00-20:00; sat 09:00-14:00")) == \
-        "de lunes a viernes de 08:00 a 20:00 horas y sábado de 09:00 a 14:00 horas"
+        "de lunes a viernes de las ocho de la mañana a las ocho de la noche y sábado de " \
+        "las nueve de la mañana a las dos de la tarde"

@@ -12,6 +12,10 @@ from ivr.readers.es_mx import amount as say_amount, date as say_date, digits as 
     (100, "un peso"), (2100, "veintiún pesos"), (50, "cincuenta centavos"),
     (1, "un centavo"), (101, "un peso con un centavo"),
     (100000000, "un millón de pesos"), (2500000, "veinticinco mil pesos"),
+    # "uno" is shortened before the noun, in the pesos and in the centavos.
+    (2121, "veintiún pesos con veintiún centavos"), (21, "veintiún centavos"),
+    (3131, "treinta y un pesos con treinta y un centavos"),
+    (2100000, "veintiún mil pesos"), (100000001, "un millón de pesos con un centavo"),
 ])
 def test_amounts_are_read_in_words(centavos, words):
     assert say_amount(centavos) == words
@@ -27,6 +31,9 @@ def test_identifiers_are_read_digit_by_digit():
     (dt.time(12, 30), "las doce con treinta minutos del día"),
     (dt.time(13, 0), "la una de la tarde"),
     (dt.time(21, 15), "las nueve con quince minutos de la noche"),
+    (dt.time(13, 1), "la una con un minuto de la tarde"),
+    (dt.time(1, 21), "la una con veintiún minutos de la madrugada"),
+    (dt.time(9, 31), "las nueve con treinta y un minutos de la mañana"),
 ])
 def test_times_are_read_as_people_say_them(when, words):
     assert say_time(when) == words
@@ -65,3 +72,17 @@ def test_every_prompt_of_the_shipped_file_speaks_usted():
     for key, variants in catalog.prompts.items():
         for text in variants:
             assert " tú " not in f" {text.lower()} " and "marca " not in text.lower(), key
+
+
+def test_limits_and_hours_are_read_in_words_never_symbols():
+    from config.hours import parse_hours
+    from ivr.readers import es_mx
+
+    rule = es_mx.amount_rule(fixed=None, low=100, high=5000000)
+    assert rule == "de un peso a cincuenta mil pesos"
+    assert [(s.kind, s.value) for s in rule.segments if s.kind != "text"] == \
+        [("amount", 100), ("amount", 5000000)]
+    hours = es_mx.hours(parse_hours("sat-mon 00:00-24:00; tue 10:30-24:00"))
+    assert hours == "de sábado a lunes todo el día y martes de las diez con treinta " \
+        "minutos de la mañana a la medianoche"
+    assert not any(ch in hours + rule for ch in "$:0123456789")

@@ -42,13 +42,14 @@ def test_dates_digits_hours_kinds_and_rules():
     assert en_us.date(dt.date(2005, 3, 1)) == "March first, two thousand five"
     assert en_us.digits("0055") == "zero, zero, five, five"
     assert en_us.hours(parse_hours("mon-fri 08:00-20:00; sat 09:30-14:00")) == \
-        "Monday through Friday from 8 AM to 8 PM and Saturday from 9:30 AM to 2 PM"
+        "Monday through Friday from eight o'clock in the morning to eight o'clock in the " \
+        "evening and Saturday from nine thirty in the morning to two o'clock in the afternoon"
     assert en_us.hours(parse_hours("mon-sun 00:00-24:00")) == "Monday through Sunday, all day"
     assert en_us.account_kind("nomina") == "payroll" and es_mx.account_kind("nomina") == "nómina"
     assert en_us.credential("card") == "card" and es_mx.credential("card") == "tarjeta"
     assert en_us.amount_rule(fixed=None, low=100, high=5000000) == \
         "from one peso to fifty thousand pesos"
-    assert es_mx.amount_rule(fixed=5000, low=0, high=0) == "solo acepta $50.00"
+    assert es_mx.amount_rule(fixed=5000, low=0, high=0) == "solo acepta cincuenta pesos"
 
 
 def test_every_english_reading_is_said_from_recorded_words():

@@ -1,10 +1,19 @@
 """`ivr audio build`: every text play mode needs, recorded as telephony audio.
 
 For each text not yet in the manifest: the speech engine renders it (in its
-own process, see tts.py); pydub trims the silence the engine leaves at both
-ends and brings every piece to one loudness, so pieces played one after
-another sound like one sentence; ffmpeg converts to 8 kHz mono mu-law WAV.
-Texts already built are kept; files no text needs any more are removed.
+own process, see tts.py); ffmpeg resamples to 8 kHz and measures the piece's
+integrated loudness (EBU R128, its ebur128 filter; see loudness.py) without
+the silence the engine leaves at both ends (pydub trims it, before and after
+levelling); one linear gain brings every piece to the same loudness, so a
+long menu and a read-back joined from single words sound alike; a piece that starts or ends a sentence gets the
+pause a voice makes there as silence (pieces.edge_pauses_ms); ffmpeg encodes
+8 kHz mono mu-law WAV. Texts already built are kept; files no text needs any
+more are removed.
+
+A linear gain, not ffmpeg's loudnorm filter: loudnorm's one-pass mode is a
+dynamic compressor (it would pump inside a two-second word) and its linear
+mode is this same measure-then-gain. The target, -22 LUFS, is the loudest
+the peakiest piece allows (see loudness.py).
 """
 from __future__ import annotations
 
@@ -18,15 +27,16 @@ from pydub import AudioSegment
 from pydub.silence import detect_leading_silence
 
 from ivr.audio.manifest import Entry, Manifest, ManifestError, load_manifest, text_hash
-from ivr.audio.pieces import pause_ms, tts_text
+from ivr.audio.pieces import edge_pauses_ms, pause_ms, tts_text
 from ivr.audio.wavfile import mulaw_wav, silence
-from tools.audio import tts
+from tools.audio import loudness, tts
 
 SILENCE_DBFS = -45.0  # below this, the engine's lead-in and tail count as silence
 KEEP_MS = 15          # of that silence, kept at each end so a piece does not click
-TARGET_DBFS = -19.0   # average loudness of every piece
+TARGET_LUFS = loudness.TARGET_LUFS  # integrated loudness of every piece (EBU R128)
 PEAK_CEILING_DBFS = -1.0
-PROCESSING = f"trim {SILENCE_DBFS} dBFS keep {KEEP_MS} ms; {TARGET_DBFS} dBFS; 8000 Hz mono mu-law"
+PROCESSING = (f"trim {SILENCE_DBFS} dBFS keep {KEEP_MS} ms; 8000 Hz; {TARGET_LUFS} LUFS peak "
+              f"{PEAK_CEILING_DBFS} dBFS; trim; level again; sentence pauses; mu-law")
 
 
 class BuildError(RuntimeError):
@@ -102,27 +112,50 @@ def _render(engine: dict, key: str, text: str, kind: str, directory: Path) -> En
     with tempfile.TemporaryDirectory(prefix="ivr-tts-") as tmp:
         raw = Path(tmp) / "engine.wav"
         tts.speak_to_file(tts_text(text), raw, voice=engine["voice"], rate=engine["rate"])
-        return Entry(f"{key}.wav", text, kind, _process(raw, directory / f"{key}.wav", text))
+        pauses = edge_pauses_ms(text) if kind == "prompt" else (0, 0)
+        return Entry(f"{key}.wav", text, kind,
+                     _process(raw, directory / f"{key}.wav", text, pauses, Path(tmp)))
 
 
-def _process(raw: Path, out: Path, text: str) -> int:
-    """Trim, level and convert one engine recording; returns its length in ms."""
+def _trim(sound: AudioSegment) -> AudioSegment:
+    """Without the silence at both ends, but KEEP_MS of it (no click)."""
+    head = detect_leading_silence(sound, silence_threshold=SILENCE_DBFS, chunk_size=5)
+    tail = detect_leading_silence(sound.reverse(), silence_threshold=SILENCE_DBFS, chunk_size=5)
+    return sound[max(head - KEEP_MS, 0): len(sound) - max(tail - KEEP_MS, 0)]
+
+
+def _process(raw: Path, out: Path, text: str, pauses: tuple[int, int], tmp: Path) -> int:
+    """Trim, resample, level, pad and encode one engine recording; returns its
+    length in ms."""
+    # bitexact and no metadata keep rebuilds byte-identical, so an unchanged
+    # prompt never shows up as a diff.
+    exact = ["-fflags", "+bitexact", "-map_metadata", "-1"]
     try:
         sound = AudioSegment.from_wav(raw)
-        head = detect_leading_silence(sound, silence_threshold=SILENCE_DBFS, chunk_size=5)
-        tail = detect_leading_silence(sound.reverse(), silence_threshold=SILENCE_DBFS,
-                                      chunk_size=5)
-        if head >= len(sound):
+        if detect_leading_silence(sound, silence_threshold=SILENCE_DBFS,
+                                  chunk_size=5) >= len(sound):
             raise BuildError(f"the engine produced only silence for {text!r}")
-        sound = sound[max(head - KEEP_MS, 0): len(sound) - max(tail - KEEP_MS, 0)]
-        gain = min(TARGET_DBFS - sound.dBFS, PEAK_CEILING_DBFS - sound.max_dBFS)
-        sound = sound.apply_gain(gain)
         # ffmpeg resamples (with the low-pass filter that keeps 8 kHz free of
-        # aliasing) and encodes; bitexact and no metadata keep rebuilds
-        # byte-identical, so an unchanged prompt never shows up as a diff.
+        # aliasing) before the loudness is measured: what the caller hears.
+        narrow = tmp / "8k.wav"
+        _trim(sound).export(narrow, format="wav",
+                            parameters=["-ar", "8000", "-ac", "1", *exact])
+        sound = AudioSegment.from_wav(narrow)
+        # Trimmed again once levelled (a tail the gain took below the
+        # threshold is silence to the caller too), then measured again: in a
+        # word of 300 ms that tail weighs, so the gain is corrected once.
+        for _ in range(2):
+            measured = loudness.measure(narrow).integrated
+            if measured is None:
+                raise BuildError(f"no loudness measurable for {text!r}")
+            sound = _trim(sound.apply_gain(min(TARGET_LUFS - measured,
+                                               PEAK_CEILING_DBFS - sound.max_dBFS)))
+            sound.export(narrow, format="wav", parameters=exact)
+        lead, trail = pauses
+        sound = AudioSegment.silent(lead, frame_rate=8000) + sound \
+            + AudioSegment.silent(trail, frame_rate=8000)
         sound.export(out, format="wav", codec="pcm_mulaw",
-                     parameters=["-ar", "8000", "-ac", "1", "-fflags", "+bitexact",
-                                 "-map_metadata", "-1"])
+                     parameters=["-ar", "8000", "-ac", "1", *exact])
         return len(sound)
     except FileNotFoundError as exc:
         raise BuildError(f"ffmpeg not found ({exc.filename}): install ffmpeg") from None

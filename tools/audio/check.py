@@ -1,12 +1,16 @@
-"""`ivr audio check`: the committed audio matches the prompts, both ways."""
+"""`ivr audio check`: the committed audio matches the prompts, both ways; every
+file is telephony audio, with no silence at its ends but the pause it should
+carry, at one loudness (EBU R128, within loudness.TOLERANCE_LU of the target)."""
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from ivr.audio import pieces
 from ivr.audio.manifest import ManifestError, load_manifest, text_hash
-from ivr.audio.wavfile import MULAW_TO_LINEAR, WavError, read_wav
+from ivr.audio.wavfile import MULAW_TO_LINEAR, WavError, mulaw_wav, read_wav
 from ivr.prompts import PromptCatalog
+from tools.audio import loudness
 from tools.audio.build import engine_for
 
 MAX_EDGE_SILENCE_MS = 300
@@ -38,19 +42,59 @@ def check(catalog: PromptCatalog, directory: Path) -> list[str]:
         if key not in wanted:
             problems.append(f"orphan: {entry.file} ({entry.text!r}) is no prompt's any more")
     listed = {entry.file for entry in manifest.entries.values()}
+    spoken = []
     for path in sorted(directory.glob("*.wav")):
         if path.name not in listed:
             problems.append(f"orphan: {path.name} is not in the manifest")
-        else:
-            pause = manifest.entries[path.name[:-4]].kind == "pause"
-            problems.extend(f"{path.name}: {p}"
-                            for p in file_problems(path.read_bytes(), pause=pause))
+            continue
+        entry = manifest.entries[path.name[:-4]]
+        pause = entry.kind == "pause"
+        found = file_problems(path.read_bytes(), pause=pause,
+                              pauses=pieces.edge_pauses_ms(entry.text)
+                              if entry.kind == "prompt" else (0, 0))
+        problems.extend(f"{path.name}: {p}" for p in found)
+        if not pause and not found:
+            spoken.append((path, pieces.edge_pauses_ms(entry.text)
+                           if entry.kind == "prompt" else (0, 0)))
+    problems.extend(loudness_problems(spoken))
     return problems
 
 
-def file_problems(blob: bytes, *, pause: bool = False) -> list[str]:
+def loudness_problems(recordings) -> list[str]:
+    """Recordings (path, its sentence pauses) whose words, without those
+    pauses, are not at the one loudness every piece is built to."""
+    problems = []
+    with tempfile.TemporaryDirectory(prefix="ivr-check-") as tmp:
+        words = []
+        for n, (path, (lead, trail)) in enumerate(recordings):
+            data = read_wav(path.read_bytes()).data
+            words.append(Path(tmp) / f"{n}.wav")
+            words[-1].write_bytes(mulaw_wav(data[lead * 8: len(data) - trail * 8]))
+        try:
+            measured = loudness.measure_many(words)
+        except loudness.LoudnessError as exc:
+            return [str(exc)]
+        except FileNotFoundError:
+            return ["loudness not checked: ffmpeg not found (install ffmpeg)"]
+    for (path, _), found in zip(recordings, measured):
+        problem = loudness_problem(found.integrated)
+        if problem:
+            problems.append(f"{path.name}: {problem}")
+    return problems
+
+
+def loudness_problem(measured: float | None) -> str | None:
+    if measured is None or abs(measured - loudness.TARGET_LUFS) > loudness.TOLERANCE_LU:
+        return (f"loudness {measured} LUFS, expected {loudness.TARGET_LUFS} ± "
+                f"{loudness.TOLERANCE_LU} LU (rebuild it)")
+    return None
+
+
+def file_problems(blob: bytes, *, pause: bool = False,
+                  pauses: tuple[int, int] = (0, 0)) -> list[str]:
     """What is wrong with one file: its format, and silence at its ends (a
-    pause must be silence, and short)."""
+    pause must be silence, and short; a piece that starts or ends a sentence
+    carries that pause, `pauses`, and no more than MAX_EDGE_SILENCE_MS besides)."""
     try:
         wav = read_wav(blob)
     except WavError as exc:
@@ -63,11 +107,15 @@ def file_problems(blob: bytes, *, pause: bool = False) -> list[str]:
         return [] if head == wav.milliseconds and 0 < head <= 500 else \
             [f"a pause must be at most 500 ms of silence ({wav.milliseconds} ms)"]
     problems = []
+    lead, trail = pauses
     if head >= len(wav.data) // 8:
         problems.append("silent")
-    elif max(head, tail) > MAX_EDGE_SILENCE_MS:
+    elif head < lead or tail < trail:
+        problems.append(f"{head} ms of silence before, {tail} ms after: the sentence "
+                        f"pause is {lead} ms before, {trail} ms after")
+    elif max(head - lead, tail - trail) > MAX_EDGE_SILENCE_MS:
         problems.append(f"{head} ms of silence before, {tail} ms after (at most "
-                        f"{MAX_EDGE_SILENCE_MS})")
+                        f"{MAX_EDGE_SILENCE_MS} besides a sentence pause)")
     return problems
 
 
