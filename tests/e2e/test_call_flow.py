@@ -37,7 +37,7 @@ def pay_wifi(call, amount_keys="650#"):
 
 def test_greeting_offers_the_three_login_methods_with_their_digits(dial):
     call = dial()
-    assert "Bienvenido a Línea Directa" in call.last.text
+    assert "Línea Directa, a sus órdenes" in call.last.text
     for option in ("clave de acceso, marque 1", "tarjeta, marque 2",
                    "ahorro o nómina, marque 3"):
         assert option in call.last.text

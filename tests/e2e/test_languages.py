@@ -20,12 +20,12 @@ def greeting_twiml(call) -> ET.Element:
 
 def test_the_offer_of_english_is_said_in_english(dial, prompt_mode):
     call = dial()
-    assert "Bienvenido a Línea Directa. For English, press 9. Si cuenta con clave de acceso" \
+    assert "Línea Directa, a sus órdenes. For English, press 9. Si cuenta con clave de acceso" \
         in call.last.text
     first, second, *_ = list(greeting_twiml(call))
     if prompt_mode == "say":
         assert (first.tag, first.text, first.get("language")) == \
-            ("Say", "Bienvenido a Línea Directa.", "es-MX")
+            ("Say", "Línea Directa, a sus órdenes.", "es-MX")
         assert (second.tag, second.text, second.get("language"), second.get("voice")) == \
             ("Say", "For English, press 9.", "en-US", "Polly.Joanna-Neural")
     else:

@@ -126,7 +126,7 @@ def test_the_softphone_shows_the_ivr_and_takes_keys_silence_and_hang_up(cli):
     result = cli("dial", input="1\n10000001\n1357\nx\ns\nh\n")
     assert result.exit_code == 0, result.output
     out = result.output
-    assert "IVR: Bienvenido a Línea Directa." in out
+    assert "IVR: Línea Directa, a sus órdenes." in out
     assert "[1 key] > 1" in out and "[8 keys, or fewer ended by #] > 10000001" in out
     assert "Le damos la bienvenida, Ana." in out
     assert "keys 0-9 * #" in out  # help after the stray "x"

@@ -30,7 +30,7 @@ def log_in(page, base):
     page.get_by_label("Clave de acceso").fill("10000001")
     page.get_by_label("Contraseña").fill("1357")
     page.get_by_role("button", name="ENTRAR").click()
-    page.get_by_role("heading", name="Bienvenido, Ana López").wait_for()
+    page.get_by_role("heading", name="Le damos la bienvenida, Ana López").wait_for()
 
 
 def to_review(page, *, amount="650.50"):
@@ -129,7 +129,7 @@ def test_log_in_search_and_pay_with_the_keyboard_alone(page, live_site):
     tab_to(page, "Contraseña")
     page.keyboard.type("1357")
     page.keyboard.press("Enter")
-    page.get_by_role("heading", name="Bienvenido, Ana López").wait_for()
+    page.get_by_role("heading", name="Le damos la bienvenida, Ana López").wait_for()
     tab_to(page, "Búsqueda de Servicio por Número")
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Búsqueda de Servicio por Número").wait_for()
