@@ -14,6 +14,7 @@ import datetime as dt
 
 from num2words import num2words
 
+from ivr.readers import common
 from ivr.spoken import Segment, Spoken
 
 LANGUAGE = "en-US"
@@ -32,13 +33,9 @@ def _american(words: str) -> str:
 
 
 def digits(value) -> str:
-    """'5671' -> 'five, six, seven, one'; letters are spelled as they are.
-    Several values separated by spaces (a payment's references) are read one
-    after the other, never as one number: '12345678 0626' -> '…, seven, eight; and zero, six, two, six'."""
-    # "0" <= ch <= "9", not isdigit(): int("²") raises and int("１") reads 1.
-    return f"; {GROUP_JOIN} ".join(
-        ", ".join(DIGIT_WORDS[int(ch)] if "0" <= ch <= "9" else ch for ch in group)
-        for group in str(value).split())
+    """'5671' -> 'five, six, seven, one'; '12345678 0626' -> '…, seven, eight;
+    and zero, six, two, six' (references one after the other)."""
+    return common.digits(value, DIGIT_WORDS, GROUP_JOIN)
 
 
 def spell(number: int) -> str:
@@ -54,19 +51,14 @@ def amount(centavos: int) -> str:
     return pesos_words if cents == 0 else f"{pesos_words} and {cents_words}"
 
 
-def _when(value):
-    # Call state is JSON: dates and times travel in it as ISO text.
-    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-
-
 def date(value: dt.date | str) -> str:
-    value = _when(value)
+    value = common.when(value)
     day = num2words(value.day, lang="en", to="ordinal")
     return f"{MONTHS[value.month - 1]} {day}, {_american(num2words(value.year, lang='en', to='year'))}"
 
 
 def time(value: dt.datetime | dt.time | str) -> str:
-    value = _when(value)
+    value = common.when(value)
     hour, minute = value.hour, value.minute
     period = ("at night" if hour == 0 else "in the morning" if hour < 12
               else "in the afternoon" if hour < 18 else "in the evening")
@@ -83,12 +75,7 @@ FROM, TO, THROUGH, AND, ALL_DAY, MIDNIGHT, ONLY = "from", "to", "through", "and"
 
 
 def _clock(text: str) -> Segment:
-    """'08:00' -> a time segment; '24:00' (the end of the day) -> 'midnight'."""
-    hour, minute = int(text[:2]), int(text[3:])
-    if hour == 24:
-        return Segment(MIDNIGHT)
-    when = dt.time(hour, minute)
-    return Segment(time(when), "time", when)
+    return common.clock(text, time=time, midnight=MIDNIGHT)
 
 
 def hours(hours) -> Spoken:
@@ -120,10 +107,8 @@ def credential(method: str) -> str:
 
 def amount_rule(*, fixed: int | None, low: int, high: int) -> Spoken:
     # In words, not "$1.00": an American voice reads "$" as dollars.
-    if fixed:
-        return Spoken([Segment(f"{ONLY} "), Segment(amount(fixed), "amount", fixed)])
-    return Spoken([Segment(f"{FROM} "), Segment(amount(low), "amount", low),
-                   Segment(f" {TO} "), Segment(amount(high), "amount", high)])
+    return common.amount_rule(fixed=fixed, low=low, high=high, amount=amount, only=ONLY,
+                              between=(FROM, TO))
 
 
 def recorded_words() -> tuple[str, ...]:

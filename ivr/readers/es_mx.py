@@ -22,6 +22,7 @@ import re
 from num2words import num2words
 from num2words.lang_ES import Num2Word_ES
 
+from ivr.readers import common
 from ivr.spoken import Segment, Spoken
 
 LANGUAGE = "es-MX"
@@ -36,13 +37,9 @@ CREDENTIALS = {"card": "tarjeta", "account": "cuenta"}
 
 
 def digits(value) -> str:
-    """'5671' -> 'cinco, seis, siete, uno'; letters are spelled as they are.
-    Several values separated by spaces (a payment's references) are read one
-    after the other, never as one number: '12345678 0626' -> '…, siete, ocho; y cero, seis, dos, seis'."""
-    # "0" <= ch <= "9", not isdigit(): int("²") raises and int("１") reads 1.
-    return f"; {GROUP_JOIN} ".join(
-        ", ".join(DIGIT_WORDS[int(ch)] if "0" <= ch <= "9" else ch for ch in group)
-        for group in str(value).split())
+    """'5671' -> 'cinco, seis, siete, uno'; '12345678 0626' -> '…, siete, ocho;
+    y cero, seis, dos, seis' (references one after the other)."""
+    return common.digits(value, DIGIT_WORDS, GROUP_JOIN)
 
 
 def spell(number: int) -> str:
@@ -76,18 +73,13 @@ def counted(number: int, singular: str, plural: str) -> str:
     return words.split(" con ")[0]
 
 
-def _when(value):
-    # Call state is JSON: dates and times travel in it as ISO text.
-    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-
-
 def date(value: dt.date | str) -> str:
-    value = _when(value)
+    value = common.when(value)
     return f"{value.day} de {MONTHS[value.month - 1]} de {value.year}"
 
 
 def time(value: dt.datetime | dt.time | str) -> str:
-    value = _when(value)
+    value = common.when(value)
     hour, minute = value.hour, value.minute
     hours = "una" if hour in (1, 13) else num2words(hour if hour <= 12 else hour - 12, lang="es")
     if hour == 0:
@@ -105,13 +97,8 @@ FROM, TO, AND, ALL_DAY, MIDNIGHT, ONLY = "de", "a", "y", "todo el día", "la med
     "solo acepta"
 
 
-def _clock(text: str):
-    """'08:00' -> a time segment; '24:00' (the end of the day) -> 'la medianoche'."""
-    hour, minute = int(text[:2]), int(text[3:])
-    if hour == 24:
-        return Segment(MIDNIGHT)
-    when = dt.time(hour, minute)
-    return Segment(time(when), "time", when)
+def _clock(text: str) -> Segment:
+    return common.clock(text, time=time, midnight=MIDNIGHT)
 
 
 def hours(hours) -> Spoken:
@@ -144,10 +131,8 @@ def credential(method: str) -> str:
 
 def amount_rule(*, fixed: int | None, low: int, high: int) -> Spoken:
     """'de un peso a cincuenta mil pesos', each amount read as amounts are."""
-    if fixed:
-        return Spoken([Segment(f"{ONLY} "), Segment(amount(fixed), "amount", fixed)])
-    return Spoken([Segment(f"{FROM} "), Segment(amount(low), "amount", low),
-                   Segment(f" {TO} "), Segment(amount(high), "amount", high)])
+    return common.amount_rule(fixed=fixed, low=low, high=high, amount=amount, only=ONLY,
+                              between=(FROM, TO))
 
 
 def recorded_words() -> tuple[str, ...]:
