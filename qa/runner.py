@@ -9,6 +9,7 @@ import dataclasses
 import re
 import time
 
+from qa import bank_changes
 from qa.checks import run_checks
 from qa.transcript import TEMPLATE, Expect, Step, Transcript, fill
 from qa.simulator import CallError, Heard, SimulatedCall
@@ -149,6 +150,14 @@ class Replay:
         elif step.action == "expect_hangup":
             if not (call.last and call.last.hung_up):
                 raise _Stop("the IVR to hang up", self._state_words())
+        elif step.action == "bank_change":
+            if self.line.bank is None:
+                raise _Stop(step.describe(), "this line's bank is a --target server's, "
+                            "not ours to change (bank_change runs on local replays only)")
+            try:
+                bank_changes.apply(self.line.bank, step.value)
+            except bank_changes.BankChangeError as exc:
+                raise _Stop(step.describe(), str(exc)) from None
         elif step.action == "check":
             values = self.values
             try:
