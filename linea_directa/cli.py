@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from config import ConfigError, Settings
 from linea_directa.site import demo_logins, service_urls
 from linea_directa.app import create_app, get_settings
+from linea_directa.metrics import prepare_multiprocess_dir
 from qa.commands import dial_command, replay_command, transcripts_cli
 from tools.audio.commands import audio_cli
 
@@ -72,6 +73,7 @@ def serve_command(host, port, workers):
     if note:
         click.echo(f"  ({note})")
     sys.stdout.flush()
+    prepare_multiprocess_dir()  # PROMETHEUS_MULTIPROC_DIR: the workers' metrics, fresh
     os.execv(gunicorn, [gunicorn, "--workers", str(workers), "--threads", str(threads),
                         "--bind", f"{host}:{port}", "--access-logfile", "-",
                         "linea_directa.app:create_app()"])
