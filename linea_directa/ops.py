@@ -85,9 +85,8 @@ def metrics_endpoint():
     refused = _refusal(probes.settings.metrics_token)
     if refused is not None:
         return refused
-    return Response(metrics.exposition(probes.collector), mimetype=None,
-                    headers={"Content-Type": metrics.CONTENT_TYPE,
-                             "Cache-Control": "no-store"})
+    return Response(metrics.exposition(probes.collector), content_type=metrics.CONTENT_TYPE,
+                    headers={"Cache-Control": "no-store"})
 
 
 def _refusal(token: str) -> Response | None:
