@@ -19,11 +19,14 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from linea_directa import metrics, readiness
 from linea_directa.bank_metrics import BankCollector
-from linea_directa.probe_engine import probe_engine
+from linea_directa.probe_engine import TIMEOUT_SECONDS, probe_engine
 
 bp = Blueprint("ops", __name__)
 log = structlog.get_logger("ops")
 FORWARDING_HEADERS = ("X-Forwarded-For", "X-Real-IP", "Forwarded")
+# The bank's counts read whole tables (about 0.2 s per million rows each, see
+# docs/runbook.md): more time than a readiness query, under a 15 s scrape timeout.
+METRICS_STATEMENT_SECONDS = 5
 
 
 class Probes:
@@ -34,14 +37,22 @@ class Probes:
         self.bank = app.extensions["bank"]
         self.settings = app.extensions["settings"]
         self._lock = threading.Lock()
-        self._engine = self._redis = None
-        self.collector = BankCollector(self.engine, clock=self.bank.clock)
+        self._engines = {}
+        self._redis = None
+        self.collector = BankCollector(self.metrics_engine, clock=self.bank.clock)
 
-    def engine(self):
+    def readiness_engine(self):
+        return self._engine(TIMEOUT_SECONDS)
+
+    def metrics_engine(self):
+        return self._engine(METRICS_STATEMENT_SECONDS)
+
+    def _engine(self, statement_seconds: int):
         with self._lock:
-            if self._engine is None:
-                self._engine = probe_engine(self.bank.engine.url)
-            return self._engine
+            if statement_seconds not in self._engines:
+                self._engines[statement_seconds] = probe_engine(
+                    self.bank.engine.url, statement_seconds=statement_seconds)
+            return self._engines[statement_seconds]
 
     def redis(self):
         if not self.settings.redis_url:
@@ -68,7 +79,7 @@ def healthz():
 def readyz():
     probes: Probes = current_app.extensions["ops"]
     checks = readiness.check_database(
-        probes.engine(), max_outbox_pending=probes.settings.readyz_max_outbox_pending)
+        probes.readiness_engine(), max_outbox_pending=probes.settings.readyz_max_outbox_pending)
     checks["redis"] = readiness.check_redis(probes.redis())
     failed = [name for name, check in checks.items() if not check.ok]
     if failed:

@@ -17,9 +17,10 @@ from sqlalchemy.pool import NullPool
 TIMEOUT_SECONDS = 2  # connecting, and each statement; load balancers probe every 5-10 s
 
 
-def probe_engine(url: URL) -> Engine:
+def probe_engine(url: URL, *, statement_seconds: int = TIMEOUT_SECONDS) -> Engine:
     """An engine on the same database as `url` (the bank engine's URL, password
-    included, never rendered to text)."""
+    included, never rendered to text). /metrics allows its statements longer
+    (whole-table counts grow with the bank); connecting is always quick."""
     if url.get_backend_name() == "sqlite":
         # Plain reads: no BEGIN IMMEDIATE (banking_core/db.py takes the write
         # lock for the app's read-then-write transactions), and a short wait
@@ -28,7 +29,7 @@ def probe_engine(url: URL) -> Engine:
                              connect_args={"timeout": TIMEOUT_SECONDS})
     return create_engine(url, poolclass=NullPool, connect_args={
         "connect_timeout": TIMEOUT_SECONDS,
-        "options": f"-c statement_timeout={TIMEOUT_SECONDS * 1000}"})
+        "options": f"-c statement_timeout={statement_seconds * 1000}"})
 
 
 def sqlite_file_missing(url: URL) -> bool:

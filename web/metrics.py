@@ -10,7 +10,14 @@ write its values to files there, summed at scrape time (linea_directa/metrics.py
 The channels call the functions below, never prometheus_client itself."""
 from __future__ import annotations
 
+import os
+
 from prometheus_client import Counter, Histogram, disable_created_metrics
+
+# In multiprocess mode the client opens its file there as the first metric is
+# made, at import: a directory not made yet would stop every `ivr` command.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 # No `*_created` series: Prometheus' rate() needs none, and they would double
 # what every scrape carries.
