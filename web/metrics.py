@@ -37,9 +37,9 @@ WEBHOOK_ERRORS = Counter(
 
 def observe_turn(*, node: str | None, ended: str | None, seconds: float) -> None:
     """One turn answered. `ended` is the call state's end mark: None while the
-    call goes on, "transfer:<reason>", "closed:<reason>" (agents off shift),
-    "hangup"; the reason stays out of the
-    labels (the call records carry it), keeping the series few."""
+    call goes on, "transfer:<reason>", "closed:<reason>" (agents off shift) or
+    "hangup"; the reason stays out of the labels (the call records carry it,
+    ivr_calls_total{transfer_reason}), keeping the series few."""
     outcome = (ended or "continue").partition(":")[0]
     TURNS.labels(node=node or "none", outcome=outcome).inc()
     TURN_SECONDS.observe(seconds)
