@@ -35,6 +35,7 @@ from ivr.speaker import speaker_for
 from ivr.state import CallState, Sealer, store_from_settings
 from ivr.transfer import handoff_request, transfer_twiml
 from telephony import call_control as telephony
+from web import metrics
 
 log = structlog.get_logger("ivr")
 MENU_FILE = MENU_DIR / "linea_directa.yaml"
@@ -251,3 +252,5 @@ def _log_turn(state: CallState, event: str, started: float) -> None:
     log.info("ivr_turn", call=state.call_sid, caller=state.caller, node=state.node,
              input=event, turn=state.turn,
              latency_ms=round((time.perf_counter() - started) * 1000, 1))
+    metrics.observe_turn(node=state.node, ended=state.ended,
+                         seconds=time.perf_counter() - started)

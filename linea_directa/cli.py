@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from config import ConfigError, Settings
+from linea_directa.metrics import prepare_multiprocess_dir
 from linea_directa.site import demo_logins, service_urls
 from linea_directa.app import create_app, get_settings
 from qa.commands import dial_command, replay_command, transcripts_cli
@@ -55,6 +56,7 @@ def serve_command(host, port, workers):
     """Serve every channel with gunicorn, after printing where each answers."""
     base = f"http://{host}:{port}"
     _check_port_free(host, port)
+    prepare_multiprocess_dir()  # PROMETHEUS_MULTIPROC_DIR: this run's metrics only
     # Twilio signs the URL it calls: unless a public URL is configured (a
     # tunnel, a load balancer), the one we serve on is it, for the workers too.
     if not os.environ.get("PUBLIC_BASE_URL"):

@@ -126,7 +126,7 @@ def test_notify_send_writes_eml_files_without_smtp(runner, app, settings):
 
 
 def test_health_check_and_front_page(client):
-    assert client.get("/healthz").get_json() == {"status": "ok", "database": "ok"}
+    assert client.get("/healthz").get_json() == {"status": "ok"}
     assert "Línea Directa" in client.get("/").get_data(as_text=True)
 
 
