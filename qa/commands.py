@@ -14,7 +14,7 @@ from flask.cli import with_appcontext
 
 from banking_core import call_transcripts
 from config.logging import configure_logging
-from ivr import recording
+from linea_directa.worker import sweep_idle_calls
 from qa import coverage
 from qa.export import export_transcript
 from qa.lines import LineError, LocalExchange, load_line_menu, remote_line
@@ -220,18 +220,13 @@ def transcripts_list(limit):
 @with_appcontext
 def transcripts_sweep(idle):
     """Save the recordings of calls whose status callback never came, before
-    their state expires (run it from cron; needs REDIS_URL)."""
+    their state expires (`ivr worker` does it every minute; needs REDIS_URL)."""
     settings = _settings()
     if not settings.redis_url:
         raise click.ClickException("no REDIS_URL: call state lives inside the server process, "
                                    "out of reach of this command")
-    store = current_app.extensions["ivr"].store
-    bank = current_app.extensions["bank"]
-    saved = 0
-    for state in store.idle_states(idle):
-        call_transcripts.save_transcript(bank, recording.recording_of(
-            state, store.load_recording(state.call_sid), outcome=None, complete=False))
-        saved += 1
+    saved = sweep_idle_calls(current_app.extensions["ivr"].store,
+                             current_app.extensions["bank"], idle)
     click.echo(f"saved {saved} idle call(s)")
 
 
