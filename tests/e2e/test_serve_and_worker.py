@@ -53,7 +53,7 @@ def test_a_phone_payment_is_e_mailed_by_the_worker_and_ctrl_c_stops_everything(s
     assert worker in processes and len(processes) >= 3  # gunicorn, its worker, ours
 
     pay_by_phone(served)
-    mails = wait_for(lambda: list(served.outbox.glob("*.eml")), timeout=30,
+    mails = wait_for(lambda: list(served.outbox.glob("*.eml")), timeout=60,
                      what="the payment's e-mail in the outbox folder")
     assert "Comprobante de pago" in mails[0].read_text(encoding="utf-8")
 
@@ -74,7 +74,7 @@ def test_a_dead_worker_is_restarted_and_sigterm_stops_both(served):
     assert alive(second)
 
     pay_by_phone(served)  # the new worker delivers
-    wait_for(lambda: list(served.outbox.glob("*.eml")), timeout=30,
+    wait_for(lambda: list(served.outbox.glob("*.eml")), timeout=60,
              what="the payment's e-mail, sent by the restarted worker")
 
     processes = descendants(served.process.pid)
