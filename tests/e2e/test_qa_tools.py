@@ -190,3 +190,16 @@ def test_a_late_sweep_never_overwrites_a_finished_recording(bank):
     save_transcript(bank, Recording(sid, None, None, None, False, []))
     kept = load_transcript(bank, sid)
     assert kept.complete and kept.turns == [{"turn": 1}]
+
+
+def test_the_workers_sweep_saves_an_idle_calls_recording_as_incomplete(bank):
+    from banking_core.call_transcripts import load_transcript
+    from linea_directa.worker import sweep_idle_calls
+
+    store = MemoryCallStore(ttl=3600)
+    sid = "CA" + "3" * 32
+    store.save(CallState(call_sid=sid, recording=[{"turn": 1, "keys": "1"}]))
+    assert sweep_idle_calls(store, bank, 60) == 0  # not idle long enough
+    assert sweep_idle_calls(store, bank, 0) == 1
+    saved = load_transcript(bank, sid)
+    assert not saved.complete and saved.outcome is None and saved.turns == [{"turn": 1, "keys": "1"}]
