@@ -159,7 +159,7 @@ def test_replay_and_load_over_http_against_a_running_server(settings, cli):
     thread.start()
     try:  # the demo bank is in place: ivr_app (through `cli`) seeded this database
         result = cli("replay", str(SUITE / "pago_runtime_wifi.yaml"), "--target", url,
-                     "--database-url", settings.database_url)
+                     "--bank-url", settings.database_url)
         assert result.exit_code == 0, result.output
         assert "coverage over 1 call(s)" in result.output
         load = cli("replay", str(SUITE / "load" / "consulta_de_saldo.yaml"), "--target", url,
@@ -168,7 +168,7 @@ def test_replay_and_load_over_http_against_a_running_server(settings, cli):
         assert "calls completed 4, failed 0 (3 concurrent" in load.output
         assert "p50" in load.output and "p99" in load.output and "calls/s" in load.output
         forged = cli("replay", str(SUITE / "login_cuenta_saldo.yaml"), "--target", url,
-                     "--auth-token", "not-the-token", "--no-database")
+                     "--auth-token", "not-the-token")
         assert forged.exit_code == 1 and "answered 403" in forged.output
     finally:
         server.shutdown()
@@ -190,3 +190,16 @@ def test_a_late_sweep_never_overwrites_a_finished_recording(bank):
     save_transcript(bank, Recording(sid, None, None, None, False, []))
     kept = load_transcript(bank, sid)
     assert kept.complete and kept.turns == [{"turn": 1}]
+
+
+def test_the_workers_sweep_saves_an_idle_calls_recording_as_incomplete(bank):
+    from banking_core.call_transcripts import load_transcript
+    from linea_directa.worker import sweep_idle_calls
+
+    store = MemoryCallStore(ttl=3600)
+    sid = "CA" + "3" * 32
+    store.save(CallState(call_sid=sid, recording=[{"turn": 1, "keys": "1"}]))
+    assert sweep_idle_calls(store, bank, 60) == 0  # not idle long enough
+    assert sweep_idle_calls(store, bank, 0) == 1
+    saved = load_transcript(bank, sid)
+    assert not saved.complete and saved.outcome is None and saved.turns == [{"turn": 1, "keys": "1"}]
