@@ -65,11 +65,14 @@ def post_payment(bank, principal: Principal, *, channel: str, account_id: int, s
     last_error = None
     for attempt in range(MAX_ATTEMPTS):
         try:
+            # The first attempt trusts the pooled connection (no pre-ping round
+            # trip); one found dead fails that attempt, and the next ones check
+            # their connection first.
             return _post_once(bank, principal, channel=channel, account_id=account_id,
                               service_key=service_key, references=references,
                               amount_centavos=amount_centavos,
                               idempotency_key=idempotency_key, agent_id=agent_id,
-                              with_payment=with_payment)
+                              with_payment=with_payment, pre_ping=attempt > 0)
         except _StaleService:
             # The cached service changed meanwhile: the cache was refreshed; again.
             last_error = errors.InvalidRequest("the service kept changing; try again")
@@ -89,8 +92,10 @@ def post_payment(bank, principal: Principal, *, channel: str, account_id: int, s
 
 
 def _post_once(bank, principal, *, channel, account_id, service_key, references,
-               amount_centavos, idempotency_key, agent_id, with_payment) -> Receipt:
-    with posting.connection(bank.engine, more_writes=with_payment is not None) as connection:
+               amount_centavos, idempotency_key, agent_id, with_payment,
+               pre_ping=True) -> Receipt:
+    with posting.connection(bank.engine, more_writes=with_payment is not None,
+                            pre_ping=pre_ping) as connection:
         service = _service(bank, connection, service_key)
         fingerprint = request_hash(
             customer_id=principal.customer_id, channel=channel, account_id=account_id,

@@ -29,6 +29,7 @@ import psycopg
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import DBAPIError
 
+from banking_core import db
 from banking_core.ledger import post_transfer
 from banking_core.models import Account, Biller, Customer, OutboxMessage, Payment
 
@@ -80,7 +81,7 @@ def uses_function(dialect_name: str) -> bool:
 
 
 @contextlib.contextmanager
-def connection(engine, *, more_writes: bool = False):
+def connection(engine, *, more_writes: bool = False, pre_ping: bool = True):
     """The connection a payment runs on; chosen with the implementation.
 
     The function is one statement, atomic by itself: it runs in autocommit,
@@ -90,9 +91,15 @@ def connection(engine, *, more_writes: bool = False):
     BEGIN IMMEDIATE takes the write lock before the first read). So does a
     payment that `more_writes` must commit with (an agent's, with its audit
     row): the function then runs inside that transaction.
+
+    `pre_ping=False` skips the pool's pre-ping round trip, on the function path
+    only: there a dead connection fails the one idempotent statement, and the
+    caller runs it again on a pinged connection (payments.post_payment).
     """
     if uses_function(engine.dialect.name) and not more_writes:
-        with engine.connect() as conn:
+        with (contextlib.nullcontext() if pre_ping else db.without_pre_ping()):
+            conn = engine.connect()
+        with conn:
             yield conn.execution_options(isolation_level="AUTOCOMMIT")
     else:
         with engine.begin() as conn:
