@@ -34,13 +34,15 @@ MAX_KEY_LENGTH = 128
 RETRYABLE_SQLSTATES = {"40001", "40P01"}
 
 
+# json.dumps with any non-default option builds a new encoder at every call.
+_canonical_json = json.JSONEncoder(separators=(",", ":")).encode
+
+
 def request_hash(*, customer_id, channel, account_id, service_key, references, amount_centavos,
                  agent_id) -> str:
-    canonical = json.dumps(
+    canonical = _canonical_json(
         [customer_id, channel, account_id, service_key, list(references), amount_centavos,
-         agent_id],
-        separators=(",", ":"),
-    )
+         agent_id])
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -138,8 +138,15 @@ def _post_with_function(connection, r: PostingRequest) -> PostingResult:
         payload=json.dumps(r.payload), biller_version=r.biller_version,
         local_date=r.local_date,
     )
+    # One cursor per pooled connection, kept in the pool's info dict for the
+    # DBAPI connection's lifetime: a new cursor would look up, again, how to
+    # send each of the 19 parameters and read each of the 7 columns.
+    info = connection.connection.info
+    cursor = info.get("ledger_post_payment_cursor")
+    if cursor is None or cursor.closed:
+        cursor = info["ledger_post_payment_cursor"] = driver.cursor()
     try:
-        row = driver.execute(_CALL, params, prepare=True).fetchone()
+        row = cursor.execute(_CALL, params, prepare=True).fetchone()
     except psycopg.Error as exc:
         # Raise what SQLAlchemy would have raised, so the caller's retries (a
         # folio collision, a serialization failure, a dropped connection) and

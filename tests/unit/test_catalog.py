@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from banking_core import errors
 from banking_core.catalog import AmountRule, ReferenceRule, Service, normalize_service_key
@@ -93,3 +95,11 @@ def test_every_domain_error_has_its_own_stable_code():
     assert {"unknown_service", "invalid_reference", "insufficient_funds", "over_daily_limit",
             "account_not_owned", "credential_blocked", "amount_out_of_range",
             "service_inactive"} <= ALL_CODES
+
+
+@given(st.text(alphabet=st.sampled_from("09aZ -ßﬁñ１²é\t") | st.characters(), max_size=24))
+def test_normalize_keeps_its_per_character_definition(value):
+    # normalize has a fast path for ASCII text; it must say what the
+    # character-by-character definition says, for every text.
+    expected = "".join(ch.upper() if ch.isascii() else ch for ch in value if ch not in " -")
+    assert ReferenceRule(1, "Ref", "alphanumeric", 1, 40).normalize(value) == expected
