@@ -104,9 +104,16 @@ def client(index, url, accounts, start, warmup, seconds, barrier, results, profi
         profiler = __import__("cProfile").Profile() if profile and index == 0 else None
         posted = measured = n = 0
         latencies, errors = [], collections.Counter()
+        # This process's CPU (user + system) from the first payment started in
+        # the window to the end of the last one: the client's cost per payment.
+        cpu_start, started = None, 0
         while (t0 := time.monotonic()) < end:
             principal, account_id = accounts[n % len(accounts)]
             n += 1
+            if t0 >= begin:
+                if cpu_start is None:
+                    cpu_start = time.process_time()
+                started += 1
             if profiler and t0 >= begin:
                 profiler.enable()
             try:
@@ -124,9 +131,10 @@ def client(index, url, accounts, start, warmup, seconds, barrier, results, profi
             if begin <= t0 and t1 < end:  # only payments wholly inside the window
                 measured += 1
                 latencies.append(t1 - t0)
+        cpu = time.process_time() - cpu_start if cpu_start is not None else 0.0
         if profiler:
             profiler.dump_stats(profile)
-        results.put((posted, measured, latencies, errors))
+        results.put((posted, measured, latencies, errors, cpu, started))
     except KeyboardInterrupt:
         pass
     finally:
@@ -237,6 +245,7 @@ def main(argv=None) -> int:
         posted, measured = sum(r[0] for r in results), sum(r[1] for r in results)
         latencies = sorted(x for r in results for x in r[2])
         errors = sum((r[3] for r in results), collections.Counter())
+        client_cpu = sum(r[4] for r in results) / max(1, sum(r[5] for r in results))
         report = bank.verify()
         bank.session_factory.kw["bind"].dispose()
 
@@ -255,6 +264,7 @@ duration                {args.seconds} s measured after {args.warmup:g} s warm-u
 (1-min load average before: {load_before:.2f} on {os.cpu_count()} CPUs)
 payments/s              {ours:.1f}  ({measured} payments in the window)
 payment latency         p50 {ms_at(latencies, 0.50):.2f} ms, p99 {ms_at(latencies, 0.99):.2f} ms
+client CPU per payment  {client_cpu * 1e6:.0f} us  (user + system, the client processes' own)
 errors                  {sum(errors.values())}""")
         for key, n in errors.most_common():
             print(f"    {n} x {key}")

@@ -119,6 +119,52 @@ def test_a_payment_on_a_connection_the_server_dropped_posts_once(
     assert bank.verify().ok
 
 
+def _set_biller(bank, **values):
+    from sqlalchemy import update
+
+    from banking_core.models import Biller
+    with bank.unit_of_work() as uow:
+        uow.session.execute(update(Biller).where(Biller.service_key == "1411").values(**values))
+        uow.commit()
+
+
+def test_a_biller_changed_between_two_payments_on_one_connection_is_enforced(
+        one_connection_bank, monkeypatch):
+    """One pooled connection, so the second payment reuses the first one's
+    cursor and prepared statement: the change must still be seen, by the
+    cached service's refusal being confirmed, and by the posting refusing the
+    cached service's old version."""
+    from banking_core import errors, posting
+
+    bank = one_connection_bank
+    customer = ana(bank)
+    account = account_id(bank, customer, "5671")
+    post(bank, customer, account)  # caches 1411; its cursor stays with the connection
+    cached = bank.services.get("1411")
+
+    _set_biller(bank, name="Runtime WiFi Fibra")  # a new version the checks cannot see
+    outcomes = []
+    real = posting.post
+
+    def watched(conn, request):
+        result = real(conn, request)
+        outcomes.append(result.outcome)
+        return result
+
+    monkeypatch.setattr(posting, "post", watched)
+    receipt = post(bank, customer, account)
+    # The cached copy passed every check, the posting refused its version, the
+    # payment went through with the service as the database has it now.
+    assert outcomes == ["stale_service", "posted"]
+    assert receipt.service_name == "Runtime WiFi Fibra"
+    assert bank.services.get("1411").version > cached.version
+
+    _set_biller(bank, amount_max_centavos=999)  # a stricter rule
+    with pytest.raises(errors.AmountOutOfRange):
+        post(bank, customer, account)  # 1000 centavos
+    assert bank.verify().ok
+
+
 def test_disposing_inside_without_pre_ping_keeps_the_new_pool_pinging(database_url):
     engine = make_engine(database_url, pool_size=1)
     try:
