@@ -15,6 +15,7 @@ from flask.cli import with_appcontext
 from banking_core import call_transcripts
 from config.logging import configure_logging
 from ivr import recording
+from ivr.call_end import finish_reported
 from qa import coverage
 from qa.export import export_transcript
 from qa.lines import LineError, LocalExchange, load_line_menu, remote_line
@@ -219,20 +220,24 @@ def transcripts_list(limit):
               help="Save calls whose state has been idle this many seconds.")
 @with_appcontext
 def transcripts_sweep(idle):
-    """Save the recordings of calls whose status callback never came, before
-    their state expires (run it from cron; needs REDIS_URL)."""
+    """Finish the calls whose end was reported but not recorded, and save the
+    recordings of calls whose status callback never came, before their state
+    expires (run it from cron; needs REDIS_URL)."""
     settings = _settings()
     if not settings.redis_url:
         raise click.ClickException("no REDIS_URL: call state lives inside the server process, "
                                    "out of reach of this command")
     store = current_app.extensions["ivr"].store
     bank = current_app.extensions["bank"]
+    # Calls Twilio reported over whose records the database could not take
+    # then (ivr/call_end.py): recorded now, whatever their idle time.
+    finished = sum(finish_reported(bank, store, state) for state in store.idle_states(0))
     saved = 0
     for state in store.idle_states(idle):
         call_transcripts.save_transcript(bank, recording.recording_of(
             state, store.load_recording(state.call_sid), outcome=None, complete=False))
         saved += 1
-    click.echo(f"saved {saved} idle call(s)")
+    click.echo(f"finished {finished} ended call(s); saved {saved} idle call(s)")
 
 
 # ---- ivr dial ---------------------------------------------------------------
