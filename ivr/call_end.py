@@ -29,12 +29,16 @@ def call_end(bank, sid: str, call_status: str, duration: int | None,
     common = dict(call_sid=sid, call_status=call_status, duration_seconds=duration)
     if state is None:
         # Never answered by us, or its state was lost and no turn came since
-        # (ivr/lost_state.py would have kept one). The bank knows whether the
-        # call paid anything: such a call was ours, and lost its state.
-        folios = when_reachable(lambda: bank.folios_by_key_prefix(call_payments_prefix(sid)),
-                                within=DATABASE_PATIENCE)
-        return CallEnd(**common, outcome=STATE_LOST if folios else "caller_hung_up",
-                       caller=caller, folios=tuple(folios))
+        # (ivr/lost_state.py would have kept one), or lost again. The bank
+        # knows whether the call paid anything or went to an agent: such a
+        # call was ours, and lost its state.
+        folios, handoff = when_reachable(
+            lambda: (bank.folios_by_key_prefix(call_payments_prefix(sid)),
+                     bank.find_handoff_by_call(sid)), within=DATABASE_PATIENCE)
+        if not folios and handoff is None:
+            return CallEnd(**common, outcome="caller_hung_up", caller=caller)
+        return CallEnd(**common, outcome=STATE_LOST, caller=caller, folios=tuple(folios),
+                       transfer_reason=handoff.reason if handoff is not None else None)
     ended, _, reason = (state.ended or "caller_hung_up").partition(":")
     outcome = {"hangup": "ivr_hung_up", "transfer": "transferred",
                "closed": "ivr_hung_up"}.get(ended, "caller_hung_up")
