@@ -223,7 +223,8 @@ class MemoryCallStore:
 # A token already holding the lease is ours: a retried EVAL after a dropped reply.
 _ACQUIRE_AND_LOAD = """
 local holder = redis.call('GET', KEYS[2])
-if holder == ARGV[1] or (not holder and redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2])) then
+if holder == ARGV[1]
+    or (not holder and redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2])) then
   redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[3])
   return {1, redis.call('GET', KEYS[1])}
 end
