@@ -58,10 +58,13 @@ class Renewer:
                 threading.Thread(target=self._run, name="ivr-lease-renewer",
                                  daemon=True).start()
 
-    def remove(self, call_sid: str, token: str) -> None:
+    def remove(self, call_sid: str, token: str) -> bool:
+        """Stop renewing; False if it was not being renewed (any more)."""
         with self._guard:
-            if self._held.get(call_sid) == token:
-                del self._held[call_sid]
+            if self._held.get(call_sid) != token:
+                return False
+            del self._held[call_sid]
+            return True
 
     def _run(self) -> None:
         pid = os.getpid()
@@ -77,6 +80,6 @@ class Renewer:
                 log.warning("lease_renewal_failed", leases=len(held), error=type(exc).__name__)
                 continue
             for (call_sid, token), ours in zip(held, kept):
-                if not ours:
+                # A lease released since the snapshot is no loss: its turn is over.
+                if not ours and self.remove(call_sid, token):
                     log.warning("lease_lost", call=call_sid)
-                    self.remove(call_sid, token)

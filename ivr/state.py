@@ -200,6 +200,7 @@ class MemoryCallStore:
             slot = Slot(self.load(call_sid))
 
             def save(state: CallState) -> None:
+                self._renewer.remove(call_sid, token)  # the save releases the lease
                 with self._guard:
                     if self._fences.get(state.call_sid, token) != token:
                         raise LeaseLost(f"call {call_sid}: another turn holds it now")
@@ -334,6 +335,7 @@ class RedisCallStore:
         slot = Slot(None if got[1] is None else CallState.from_json(got[1]))
 
         def save(state: CallState) -> None:
+            self._renewer.remove(call_sid, token)  # the save releases the lease
             saved = self._save_release(
                 keys=[key, lock_key, key + ":rec", fence_key],
                 args=[state.to_json(), self._ttl, token, MAX_RECORDED_TURNS,
