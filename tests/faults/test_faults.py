@@ -103,14 +103,22 @@ def test_redis_restart_mid_call(stack):
     between, during = dial(stack), dial(stack)
     to_summary(between)
     login_with_access_key(during)
+    outage = dial(stack)
     stack.redis.restart()  # between two turns: every state is gone
     assert_lost_and_transferred(between, between.press("1"), was_paid=False)
     # A turn that arrives while Redis is down: answered once it is back.
     stack.redis.stop()
     threading.Timer(1.0, stack.redis.start).start()
     assert_lost_and_transferred(during, during.press("1"), was_paid=False)
+    # Redis down for longer than a turn waits for it: a technical problem,
+    # said, and an agent; never Twilio's "application error".
+    stack.redis.stop()
+    heard = outage.press("1")
+    stack.redis.start()
+    assert "problema técnico" in heard.text and TRANSFER in heard.text, heard.text
+    assert outage.last.transferred
     stack.healthy()
-    assert_books_hold(stack, {between: 0, during: 0})
+    assert_books_hold(stack, {between: 0, during: 0, outage: 0})
     assert record_of(stack, between).outcome == record_of(stack, during).outcome == "state_lost"
 
 
