@@ -25,7 +25,10 @@ REPORTED = "reported_end"  # the call's end as Twilio reported it, kept while un
 
 
 def call_end(bank, sid: str, call_status: str, duration: int | None,
-             state: CallState | None, caller: str | None) -> CallEnd:
+             state: CallState | None, caller: str | None, *,
+             state_known: bool = True) -> CallEnd:
+    """How the call ended. `state_known`: False when the store could not be
+    read at all (then a missing state says nothing of a loss)."""
     common = dict(call_sid=sid, call_status=call_status, duration_seconds=duration)
     if state is None:
         # Never answered by us, or its state was lost and no turn came since
@@ -35,10 +38,13 @@ def call_end(bank, sid: str, call_status: str, duration: int | None,
         folios, handoff = when_reachable(
             lambda: (bank.folios_by_key_prefix(call_payments_prefix(sid)),
                      bank.find_handoff_by_call(sid)), within=DATABASE_PATIENCE)
-        if not folios and handoff is None:
-            return CallEnd(**common, outcome="caller_hung_up", caller=caller)
-        return CallEnd(**common, outcome=STATE_LOST, caller=caller, folios=tuple(folios),
-                       transfer_reason=handoff.reason if handoff is not None else None)
+        reason = handoff.reason if handoff is not None else None
+        if not state_known:
+            outcome = "transferred" if handoff is not None else "caller_hung_up"
+        else:
+            outcome = STATE_LOST if folios or handoff is not None else "caller_hung_up"
+        return CallEnd(**common, outcome=outcome, caller=caller, folios=tuple(folios),
+                       transfer_reason=reason)
     ended, _, reason = (state.ended or "caller_hung_up").partition(":")
     outcome = {"hangup": "ivr_hung_up", "transfer": "transferred",
                "closed": "ivr_hung_up"}.get(ended, "caller_hung_up")

@@ -354,6 +354,9 @@ class RedisCallStore:
                     self._release(keys=[lock_key], args=[token])
 
 
+# What a store that cannot be reached raises (after the retries below).
+STORE_UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
 # A Redis that restarts (a few seconds) is ridden out inside the turn: each
 # command is retried with backoff for about REDIS_RETRY_SECONDS before the turn
 # gives up (and the caller is transferred as a technical problem).

@@ -32,7 +32,7 @@ from ivr.prompts import PromptError, load_catalogs
 from ivr.blueprint import bp
 from ivr.runtime import IvrRuntime, call_sid, caller, runtime
 from ivr.speaker import speaker_for
-from ivr.state import CallState, Sealer, store_from_settings
+from ivr.state import STORE_UNAVAILABLE, CallState, Sealer, store_from_settings
 from ivr.transfer import handoff_request, transfer_twiml
 from telephony import call_control as telephony
 
@@ -200,11 +200,35 @@ def status():
         return ("", 204)
     if request.form.get("From", "").startswith("client:"):
         return ("", 204)  # an agent's softphone leg: not a customer's call
-    # Records first, cleanup after (ivr/call_end.py): the call's record and
-    # transcript are written before its state goes. A database that stays
-    # away answers 500, logged, with the call's end kept in its state for
-    # Twilio's retry or for `ivr transcripts sweep` to finish.
     duration = int_or_none(request.form.get("CallDuration", ""), max_length=9)
+    try:
+        end = _close_call(sid, call_status, duration)
+    except STORE_UNAVAILABLE as exc:
+        # Redis cannot be reached: the record is written from what the bank
+        # knows (payments, hand-off) rather than not at all. A state that
+        # survives is swept as a transcript later.
+        log.error("call_recorded_without_state", call=sid, error=type(exc).__name__)
+        end = call_end(ivr.bank, sid, call_status, duration, None, caller(), state_known=False)
+        write_records(ivr.bank, end, None, [])
+    handoff = ivr.bank.caller_gone(sid)
+    if handoff is not None and handoff.caller_at in ("agent", "verifying") \
+            and handoff.conference_sid:
+        try:
+            ivr.call_control.end_conference(handoff.conference_sid)
+        except Exception as exc:  # noqa: BLE001 - the desk shows the caller gone anyway
+            log.warning("conference_not_ended", handoff=handoff.id, error=type(exc).__name__)
+    log.info("call_ended", call=sid, status=call_status, outcome=end.outcome,
+             reason=end.transfer_reason, last_node=end.last_node, turns=end.turns,
+             duration=end.duration_seconds)
+    return ("", 204)
+
+
+def _close_call(sid: str, call_status: str, duration: int | None):
+    """Records first, cleanup after (ivr/call_end.py): the call's record and
+    transcript are written before its state goes. A database that stays away
+    answers 500, logged, with the call's end kept in its state for Twilio's
+    retry or for `ivr transcripts sweep` to finish."""
+    ivr = runtime()
     with ivr.store.hold(sid) as slot:
         state = slot.state
         turns = ivr.store.load_recording(sid) if state is not None else []
@@ -220,17 +244,7 @@ def status():
         if token:
             ivr.bank.sessions.end(token)  # the call's log-in ends with the call
         ivr.store.delete(sid)
-    handoff = ivr.bank.caller_gone(sid)
-    if handoff is not None and handoff.caller_at in ("agent", "verifying") \
-            and handoff.conference_sid:
-        try:
-            ivr.call_control.end_conference(handoff.conference_sid)
-        except Exception as exc:  # noqa: BLE001 - the desk shows the caller gone anyway
-            log.warning("conference_not_ended", handoff=handoff.id, error=type(exc).__name__)
-    log.info("call_ended", call=sid, status=call_status, outcome=end.outcome,
-             reason=end.transfer_reason, last_node=end.last_node, turns=end.turns,
-             duration=end.duration_seconds)
-    return ("", 204)
+    return end
 
 
 def _session_token(state: CallState) -> str | None:

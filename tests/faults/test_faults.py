@@ -112,14 +112,18 @@ def test_redis_restart_mid_call(stack):
     assert_lost_and_transferred(during, during.press("1"), was_paid=False)
     # Redis down for longer than a turn waits for it: a technical problem,
     # said, and an agent; never Twilio's "application error".
+    # The caller hangs up while it is still down: the call is recorded from
+    # what the bank knows.
     stack.redis.stop()
     heard = outage.press("1")
-    stack.redis.start()
     assert "problema técnico" in heard.text and TRANSFER in heard.text, heard.text
     assert outage.last.transferred
+    assert outage.hang_up() == 204
+    stack.redis.start()
     stack.healthy()
     assert_books_hold(stack, {between: 0, during: 0, outage: 0})
     assert record_of(stack, between).outcome == record_of(stack, during).outcome == "state_lost"
+    assert record_of(stack, outage).transfer_reason == "technical_problem"
 
 
 def test_postgresql_restart_mid_call(stack):
@@ -177,7 +181,9 @@ def test_worker_killed_mid_turn(stack):
     print(f"\nretried turn answered {seconds:.2f} s after its worker was killed")
     assert len(call.twilio.retries) == 1
     assert "realizado con éxito" in heard.text, heard.text
-    assert seconds < 2.5
+    # About LEASE (1.5 s) after the kill; the slack is for a loaded machine
+    # (the old 10 s lock made the retry wait 5 s, then fail).
+    assert seconds < 3.0
     assert len(folios_of(stack, call)) == 1
     stack.healthy()
     assert_books_hold(stack, {call: 1})

@@ -65,7 +65,7 @@ def test_a_dead_holder_frees_the_call_within_the_lease_and_cannot_save_over_it(s
         waited = time.monotonic() - started
         assert slot.state.node == "start"
         slot.save(CallState(call_sid=SID, node="newer"))
-    assert waited <= LEASE + 0.3
+    assert waited < LEASE + 1.0, waited  # slack for a loaded machine; the old lock held 10 s
     finish.set()
     thread.join(5)
     assert outcome == {"saved": False}  # fenced off
