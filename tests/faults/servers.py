@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 import redis as redis_lib
 import requests
@@ -114,8 +115,6 @@ class PostgresServer:
         self._run(self.initdb, "-D", str(self.data), "-U", "postgres", "-A", "trust",
                   "--no-sync", "-E", "UTF8", "--locale", "C")
         self.start()
-        import psycopg
-
         with psycopg.connect(self.admin_url, autocommit=True) as connection:
             connection.execute("CREATE DATABASE bank")
 
