@@ -174,6 +174,11 @@ class Settings:
     # How many reverse proxies in front set X-Forwarded-For: none unless said,
     # or anyone could pick the address their tries are counted under.
     trusted_proxies: int = 0
+    # /metrics asks for `Authorization: Bearer <this>`; unset, it answers only
+    # requests made straight to the app from its own host (linea_directa/ops.py).
+    metrics_token: str = ""
+    # /readyz fails when more confirmation e-mails than this wait in the outbox.
+    readyz_max_outbox_pending: int = 500
 
     @property
     def is_production(self) -> bool:
@@ -257,6 +262,9 @@ class Settings:
                                              cls.login_limit_per_credential),
             rate_limit_prefix=_read(env, "RATE_LIMIT_PREFIX", _text, cls.rate_limit_prefix),
             trusted_proxies=_read(env, "TRUSTED_PROXIES", _integer, cls.trusted_proxies),
+            metrics_token=_read(env, "METRICS_TOKEN", _text, ""),
+            readyz_max_outbox_pending=_read(env, "READYZ_MAX_OUTBOX_PENDING", _integer,
+                                            cls.readyz_max_outbox_pending),
         )
         values.update(overrides)
         _fill_secrets(values)
@@ -315,6 +323,10 @@ class Settings:
             raise ConfigError("RATE_LIMIT_PREFIX: letters, digits and : _ . - only")
         if not 0 <= self.trusted_proxies <= 5:
             raise ConfigError("TRUSTED_PROXIES: must be between 0 (no proxy) and 5")
+        if self.metrics_token and len(self.metrics_token) < 32:
+            raise ConfigError("METRICS_TOKEN: set a random token of at least 32 characters")
+        if self.readyz_max_outbox_pending < 1:
+            raise ConfigError("READYZ_MAX_OUTBOX_PENDING: must be at least 1")
         for channel in ("phone", "web", "agent"):
             if self.daily_limit(channel) <= 0:
                 raise ConfigError(f"DAILY_LIMIT_{channel.upper()}: must be positive")

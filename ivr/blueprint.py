@@ -16,6 +16,7 @@ from ivr import twiml
 from ivr.runtime import caller, public_url, runtime, speaker
 from banking_core.handoffs import HandoffRequest
 from ivr.transfer import transfer_twiml
+from web import metrics
 
 bp = Blueprint("ivr", __name__, url_prefix="/ivr")
 log = structlog.get_logger("ivr")
@@ -52,6 +53,7 @@ def technical_problem(exc):
     endpoint = request.endpoint or ""
     log.error("ivr_turn_failed", path=request.path, call=request.form.get("CallSid"),
               error=type(exc).__name__)
+    metrics.webhook_failed(endpoint)
     response = VoiceResponse()
     if endpoint in ("ivr.queue_wait", "ivr.queue_hold"):
         response.play(runtime().settings.hold_music_url)

@@ -17,6 +17,7 @@ from ivr.state import CallState, Sealer
 
 MAX_STEPS = 60  # nodes run in one turn; a loop in the data stops here, loudly
 SILENT_AT = "silent_at"  # the digit entry the caller was last silent at
+HINTS_HEARD = "hints_heard"  # the hints (node `hint`) this call has heard
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,7 +140,9 @@ class Interpreter:
             if digits == "0" and self._shortest(state, node) > 1:
                 return self._run(state, self.menu.agent, turn)
             if not self._digits_fit(state, node, digits):
-                return self._failure(state, node, turn, "invalid_option")
+                # Not "the option": the entry (too short, too long, a stray
+                # key); the prompt asked again says the length it needs.
+                return self._failure(state, node, turn, "invalid_entry")
             if node.secret == "transient":
                 turn.transient[node.store] = digits
             elif node.secret == "encrypted":
@@ -204,6 +207,12 @@ class Interpreter:
 
     def _ask(self, state: CallState, node: Node, turn: Turn, *, attempt: int) -> Reply:
         turn.says.append(self._say(node.prompt, state, attempt))
+        heard = list(state.get(HINTS_HEARD) or [])
+        if node.hint and node.hint not in heard:
+            # Once a call: a caller who heard how to go back or reach an agent
+            # does not need it again at every step (it costs seconds each time).
+            turn.says.append(self._say(node.hint, state))
+            state.set(HINTS_HEARD, heard + [node.hint])
         spec = node.digits
         if node.type == "collect" and spec.length:
             num_digits, finish = spec.length, "#"  # submits by itself; # still ends early

@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+from ivr import strict_yaml
+
 MENU_DIR = Path(__file__).with_name("menus")
 NODE_TYPES = {"say", "menu", "collect", "confirm", "action", "branch", "transfer", "hangup",
               "goto"}
@@ -59,6 +61,9 @@ class Node:
     timeout: int | None = None
     on_max_attempts: str | None = None
     back: str | None = None  # collect: where an entry of just * goes (the step before)
+    # An input node's prompt said after its own, once per call: the ways out
+    # (0, *) are told where they first apply, not at every step.
+    hint: str | None = None
 
     @property
     def takes_input(self) -> bool:
@@ -103,6 +108,7 @@ _REQUIRED = {
     "transfer": {"reason"}, "hangup": {"prompt"}, "goto": {"next"},
 }
 _COMMON = {"type", "max_attempts", "timeout", "on_max_attempts"}
+_INPUT_FIELDS = {"hint"}  # for the node types that take input
 
 
 def _digit_bound(value, where):
@@ -171,7 +177,8 @@ def _node(node_id: str, raw: Any, where: str) -> Node:
     kind = raw.get("type")
     if kind not in NODE_TYPES:
         raise MenuError(f"{where}: unknown node type {kind!r}; known: {', '.join(sorted(NODE_TYPES))}")
-    allowed = _FIELDS[kind] | _COMMON
+    allowed = _FIELDS[kind] | _COMMON | (_INPUT_FIELDS if kind in {"menu", "collect", "confirm"}
+                                          else set())
     unknown = set(raw) - allowed
     if unknown:
         raise MenuError(f"{where}: {kind} node has unknown field(s) {', '.join(sorted(map(str, unknown)))}")
@@ -197,12 +204,13 @@ def _node(node_id: str, raw: Any, where: str) -> Node:
         default=raw.get("default"), reason=raw.get("reason"),
         max_attempts=raw.get("max_attempts"), timeout=raw.get("timeout"),
         on_max_attempts=raw.get("on_max_attempts"), back=raw.get("back"),
+        hint=raw.get("hint"),
     )
 
 
 def parse_menu(text: str, *, source: str, prompts: set[str], operations: set[str]) -> Menu:
     try:
-        data = yaml.safe_load(text)
+        data = strict_yaml.load(text)
     except yaml.YAMLError as exc:
         raise MenuError(f"{source}: not valid YAML: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("nodes"), dict):
@@ -237,8 +245,10 @@ def _check_graph(menu: Menu, prompts: set[str], operations: set[str]) -> None:
         for target in node.targets():
             if target not in menu.nodes:
                 raise MenuError(f"{where}: unknown target {target!r}")
-        if node.prompt and node.prompt not in prompts:
-            raise MenuError(f"{where}: missing prompt {node.prompt!r} in the prompt file")
+        for field in ("prompt", "hint"):
+            key = getattr(node, field)
+            if key and key not in prompts:
+                raise MenuError(f"{where}: missing {field} {key!r} in the prompt file")
         if node.operation and node.operation not in operations:
             raise MenuError(f"{where}: unknown operation {node.operation!r}")
     reachable, frontier = set(), [menu.start, menu.agent, menu.on_max_attempts]

@@ -139,7 +139,8 @@ def find_service(ctx: Context) -> Outcome:
 def _reference_values(service, position: int) -> dict:
     rule = service.references[position - 1]
     return _in_payment(reference_position=position, reference_label=rule.said_label,
-                       reference_min=rule.min_length, reference_max=rule.max_length)
+                       reference_min=rule.min_length, reference_max=rule.max_length,
+                       reference_fixed="yes" if rule.min_length == rule.max_length else "")
 
 
 def first_reference(ctx: Context) -> Outcome:
@@ -154,10 +155,14 @@ def check_reference(ctx: Context) -> Outcome:
     try:
         value = service.references[position - 1].check(v.get("reference_value", ""))
     except errors.InvalidReference as exc:
-        reason = ctx.prompts.render(f"reason_{exc.reason}", {}) \
-            if f"reason_{exc.reason}" in ctx.prompts.keys() else exc.reason
-        return Outcome(exc.code, _in_payment(reference_reason=reason))
+        return Outcome(exc.code, _in_payment(reference_reason=_reason(ctx, exc.reason)))
     return Outcome("ok", _in_payment(reference_value=value))
+
+
+def _reason(ctx: Context, reason: str):
+    """Why a reference was refused, in the call's words."""
+    key = f"reason_{reason}"
+    return ctx.prompts.render(key, {}) if key in ctx.prompts.keys() else reason
 
 
 def next_reference(ctx: Context) -> Outcome:
@@ -222,8 +227,20 @@ def post_payment(ctx: Context) -> Outcome:
         )
     except errors.OverDailyLimit as exc:
         return Outcome(exc.code, _in_payment(available=exc.details["available"]))
+    except errors.InvalidReference as exc:
+        # The biller's rules changed since the read-back: the references are
+        # asked again and the caller returns to the summary, not to the amount.
+        return Outcome(exc.code, {"correcting": "yes", **_in_payment(
+            reference_reason=_reason(ctx, exc.reason))})
+    except errors.AmountOutOfRange as exc:
+        # The biller's amount rule changed since the read-back: said as
+        # check_amount says it, from the rule the bank refused with.
+        rule = exc.details
+        words = ctx.prompts.reader.amount_rule(fixed=rule.get("fixed"), low=rule.get("min", 0),
+                                               high=rule.get("max", 0))
+        return Outcome(exc.code, {"correcting": "yes", **_in_payment(amount_rule=words)})
     except errors.DomainError as exc:
-        return Outcome(exc.code)
+        return Outcome(exc.code, {"correcting": "yes"})
     return Outcome("ok", {**_in_payment(folio=receipt.folio,
                                         posted_at=receipt.local_posted_at.isoformat()),
                           # every folio of the call, for its record when it ends

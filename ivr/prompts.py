@@ -19,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from ivr import strict_yaml
 from ivr.readers import Reader, ReaderError, reader_for
 # A rendered prompt's types live in ivr/spoken.py, so readers can compose them too.
 from ivr.spoken import Segment, Spoken, join_spoken  # noqa: F401 - re-exported
@@ -33,7 +34,8 @@ LANGUAGE_OFFER = "language_offer"
 # validator checks): every catalog must have them. tests/unit/test_prompt_catalogs.py
 # finds every key the code names and fails if one is missing here.
 CODE_PROMPTS = frozenset({
-    LANGUAGE_OFFER, "no_input", "no_input_entry", "invalid_option",  # ivr/interpreter.py
+    LANGUAGE_OFFER, "no_input", "no_input_entry", "invalid_option",   # ivr/interpreter.py
+    "invalid_entry",
     "balance_line", "reason_too_short", "reason_too_long",            # ivr/operations.py
     "reason_bad_check_digit", "reason_not_numeric", "reason_missing",
     "session_ended", "goodbye",                                       # ivr/webhooks.py
@@ -134,7 +136,7 @@ class PromptCatalog:
 
 def parse_prompts(text: str, *, source: str) -> PromptCatalog:
     try:
-        data = yaml.safe_load(text)
+        data = strict_yaml.load(text)
     except yaml.YAMLError as exc:
         raise PromptError(f"{source}: not valid YAML: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("prompts"), dict):

@@ -50,15 +50,20 @@ class Speaker:
         English) in that one's voice."""
         self.speak_turn(verb, (text,), language)
 
-    def speak_turn(self, verb, texts, language: str | None = None) -> None:
+    def speak_turn(self, verb, texts, language: str | None = None, *,
+                   before_input: bool = False) -> None:
         """Append what says `texts`, the prompts of one turn, in one voice: our
-        recordings when every part of every text has one, else <Say> for all."""
+        recordings when every part of every text has one, else <Say> for all.
+        `before_input`: the caller keys right after them (a <Gather>'s
+        prompts), so the last one ends without its closing pause."""
         language = language or self.language_now()
         voice = self.catalog(language).voice
         if self.player is not None and all(self.player.playable(text, language)
                                            for text in texts):
-            for text in texts:
-                self.player.speak(verb, text, language=language, voice=voice)
+            texts = list(texts)
+            for i, text in enumerate(texts):
+                self.player.speak(verb, text, language=language, voice=voice,
+                                  ends_turn=before_input and i == len(texts) - 1)
             return
         for text in texts:
             for words, said_in, said_by in by_language(text, language, voice):

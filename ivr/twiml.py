@@ -26,7 +26,7 @@ def render(reply: Reply, *, action_url: str, no_input_url: str, speaker: Speaker
         if spec.num_digits:
             options["num_digits"] = spec.num_digits
         gather = Gather(**options)
-        speaker.speak_turn(gather, spec.says, language)
+        speaker.speak_turn(gather, spec.says, language, before_input=True)
         response.append(gather)
         # With no input Twilio skips the action and falls through to here.
         response.redirect(no_input_url, method="POST")

@@ -35,6 +35,7 @@ from ivr.speaker import speaker_for
 from ivr.state import STORE_UNAVAILABLE, CallState, Sealer, store_from_settings
 from ivr.transfer import handoff_request, transfer_twiml
 from telephony import call_control as telephony
+from web import metrics
 
 log = structlog.get_logger("ivr")
 MENU_FILE = MENU_DIR / "linea_directa.yaml"
@@ -138,7 +139,9 @@ def step():
             if ivr.bank.call_ended(sid):
                 return _replay_refused(sid)
             state, xml = answer_lost_state(sid, turn, key)
-            return _saved(slot, state, key, xml)
+            response = _saved(slot, state, key, xml)
+            _log_turn(state, "state_lost", started)  # counted as a turn that transferred
+            return response
         if state.last_reply and state.last_reply["key"] == key:
             return twiml.twiml_response(state.last_reply["twiml"])  # duplicate delivery
         if turn != state.turn or state.ended:
@@ -267,3 +270,5 @@ def _log_turn(state: CallState, event: str, started: float) -> None:
     log.info("ivr_turn", call=state.call_sid, caller=state.caller, node=state.node,
              input=event, turn=state.turn,
              latency_ms=round((time.perf_counter() - started) * 1000, 1))
+    metrics.observe_turn(node=state.node, ended=state.ended,
+                         seconds=time.perf_counter() - started)

@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -15,9 +16,13 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+import config
 from config import ConfigError, Settings
+from linea_directa.metrics import prepare_multiprocess_dir
 from linea_directa.site import demo_logins, service_urls
 from linea_directa.app import create_app, get_settings
+from linea_directa.supervisor import Child, supervise
+from linea_directa.worker import describe as describe_worker, worker_command
 from qa.commands import dial_command, replay_command, transcripts_cli
 from tools.audio.commands import audio_cli
 
@@ -46,35 +51,78 @@ def how_to_call(base: str) -> dict[str, str]:
     }
 
 
+# gunicorn's graceful_timeout (config/gunicorn.conf.py) and a margin: past
+# this, whatever has not stopped on Ctrl-C is killed.
+STOP_TIMEOUT = 20.0
+WORKER_SWEEP_EVERY = 60.0  # `ivr worker`'s default
+GUNICORN_CONFIG = Path(config.__file__).resolve().parent / "gunicorn.conf.py"
+
+
+def server_argv(host: str, port: int, workers: int, threads: int) -> list[str]:
+    """gunicorn with the production settings (config/gunicorn.conf.py), on
+    this address and layout."""
+    gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) \
+        or shutil.which("gunicorn")
+    if gunicorn is None:
+        raise click.ClickException("gunicorn is not installed")
+    return [gunicorn, "--config", str(GUNICORN_CONFIG), "--workers", str(workers),
+            "--threads", str(threads), "--bind", f"{host}:{port}",
+            "linea_directa.app:create_app()"]
+
+
+def worker_argv(interval: float) -> list[str]:
+    return [sys.executable, "-m", "linea_directa", "worker", "--interval", f"{interval:g}"]
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--worker/--no-worker", "with_worker", default=True, show_default=True,
+              help="Also run `ivr worker` (the outbox's e-mails, the transcripts sweep).")
+@click.option("--mail-interval", default=1.0, show_default=True,
+              type=click.FloatRange(0.1, 3600), help="Seconds between the worker's outbox rounds.")
 @with_appcontext
-def serve_command(host, port, workers):
-    """Serve every channel with gunicorn, after printing where each answers."""
+def serve_command(host, port, workers, with_worker, mail_interval):
+    """Serve every channel with gunicorn and run the worker beside it, after
+    printing where each answers. Ctrl-C stops both."""
     base = f"http://{host}:{port}"
     _check_port_free(host, port)
+    prepare_multiprocess_dir()  # PROMETHEUS_MULTIPROC_DIR: this run's metrics only
     # Twilio signs the URL it calls: unless a public URL is configured (a
     # tunnel, a load balancer), the one we serve on is it, for the workers too.
     if not os.environ.get("PUBLIC_BASE_URL"):
         os.environ["PUBLIC_BASE_URL"] = base
+    settings = get_settings(current_app)
+    workers, threads, note = server_layout(settings, workers)
+    children = [Child("web server", server_argv(host, port, workers, threads))]
+    if with_worker:
+        children.append(Child("worker", worker_argv(mail_interval), restart=True))
+
     click.echo(f"Línea Directa serving on {base}")
     for name, url in service_urls(base, demo_logins(current_app)).items():
         click.echo(f"  {name:<40} {url}")
     for name, command in how_to_call(base).items():
         click.echo(f"  {name:<40} {command}")
-    gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) \
-        or shutil.which("gunicorn")
-    if gunicorn is None:
-        raise click.ClickException("gunicorn is not installed")
-    workers, threads, note = server_layout(get_settings(current_app), workers)
     if note:
         click.echo(f"  ({note})")
+
+    def started(running):
+        label = "Worker (e-mails, transcripts sweep)"
+        if with_worker:
+            click.echo(f"  {label:<40} running (pid {running[1].pid}): "
+                       f"{describe_worker(settings, mail_interval, WORKER_SWEEP_EVERY)}")
+        else:
+            click.echo(f"  {label:<40} not started (--no-worker): e-mails wait in the "
+                       "outbox until `ivr notify send`")
+        click.echo("  Ctrl-C stops " + ("the server and the worker." if with_worker
+                                         else "the server."))
+        sys.stdout.flush()
+
     sys.stdout.flush()
-    os.execv(gunicorn, [gunicorn, "--workers", str(workers), "--threads", str(threads),
-                        "--bind", f"{host}:{port}", "--access-logfile", "-",
-                        "linea_directa.app:create_app()"])
+    status = supervise(children, on_started=started, stop_timeout=STOP_TIMEOUT,
+                       echo=lambda line: click.echo(f"ivr serve: {line}", err=True))
+    sys.exit(status)
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -91,14 +139,28 @@ def _check_port_free(host: str, port: int) -> None:
                 f"`ivr serve --port {port + 1}`") from None
 
 
-cli = FlaskGroup(create_app=_make_app, load_dotenv=False, add_default_commands=False,
+class _Group(FlaskGroup):
+    """Flask's group, less the commands extensions add that are not ours to
+    offer: Flask-Limiter's `limiter` group (its limits are the log-in limits,
+    set in the settings and counted in Redis; nothing for an operator to run)."""
+
+    HIDDEN = frozenset({"limiter"})
+
+    def list_commands(self, ctx):
+        return [name for name in super().list_commands(ctx) if name not in self.HIDDEN]
+
+    def get_command(self, ctx, name):
+        return None if name in self.HIDDEN else super().get_command(ctx, name)
+
+
+cli = _Group(create_app=_make_app, load_dotenv=False, add_default_commands=False,
                  add_version_option=False,
                  help="Línea Directa: database, bank, notifications, serving and QA. "
                       "Settings come from the environment (README, Settings).")
 # Flask's own options would mislead here: the app is always this one, its
 # settings come from IVR_* variables, and -e needs python-dotenv (not installed).
 cli.params = [p for p in cli.params if p.name not in {"env_file", "app", "debug"}]
-for command in (serve_command, replay_command, transcripts_cli, dial_command):
+for command in (serve_command, worker_command, replay_command, transcripts_cli, dial_command):
     cli.add_command(command)
 cli.add_command(audio_cli)  # needs no app: see tools/audio/commands.py
 

@@ -1,9 +1,8 @@
-"""The front door: what is served here, and a health check for load balancers."""
+"""The front door: what is served here (the health checks are ops.py's)."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app
 from markupsafe import escape
-from sqlalchemy import text
 
 bp = Blueprint("site", __name__)
 
@@ -30,6 +29,9 @@ def service_urls(base_url: str, demo=None) -> dict[str, str]:
         "Twilio status callback (POST)": f"{base_url}/ivr/status",
         "Twilio TwiML App voice URL (agents' phones, POST)": f"{base_url}/ivr/agent/voice",
         "Estado del servicio (health check)": f"{base_url}/healthz",
+        "Listo para atender (readiness)": f"{base_url}/readyz",
+        "Métricas (Prometheus; solo desde este equipo o con METRICS_TOKEN)":
+            f"{base_url}/metrics",
     }
 
 
@@ -47,13 +49,3 @@ def index():
         f"<ul>{items}</ul></html>"
     )
 
-
-@bp.get("/healthz")
-def healthz():
-    bank = current_app.extensions["bank"]
-    try:
-        with bank.unit_of_work() as uow:
-            uow.session.execute(text("SELECT 1"))
-    except Exception as exc:  # report, don't crash: this is what the check is for
-        return jsonify(status="error", database=type(exc).__name__), 503
-    return jsonify(status="ok", database="ok")

@@ -9,7 +9,9 @@
 
 Each answers a list of problems in words (empty: the check passed). They read
 the bank the IVR writes to: in-process, the replay's own database; over HTTP,
-the database the server uses (DATABASE_URL, or `ivr replay --database-url`).
+the database the server uses, given as `ivr replay --target URL --bank-url
+DATABASE_URL` (never this checkout's own DATABASE_URL by default: it may well
+be another bank). Without it the runner skips them and the report says so.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from qa.transcript import fill, spoken_digits
 
 def run_checks(spec: dict, *, bank, call_sid: str, values: dict) -> list[str]:
     if bank is None:
-        return ["bank-side checks need the bank's database: over HTTP pass --database-url"]
+        return ["bank-side checks need the server's bank: pass --bank-url"]
     problems = []
     for name, fields in spec.items():
         filled = fields if not isinstance(fields, dict) else {

@@ -14,13 +14,12 @@ from flask.cli import with_appcontext
 
 from banking_core import call_transcripts
 from config.logging import configure_logging
-from ivr import recording
-from ivr.call_end import finish_reported
+from linea_directa.worker import finish_reported_calls, sweep_idle_calls
 from qa import coverage
 from qa.export import export_transcript
 from qa.lines import LineError, LocalExchange, load_line_menu, remote_line
 from qa.load import run_load
-from qa.report import junit_xml, result_text, summary_text
+from qa.report import NO_BANK, junit_xml, result_text, summary_text
 from qa.runner import run_transcript
 from qa.softphone import run_softphone
 from qa.transcript import TranscriptError, load_transcript, transcript_paths
@@ -46,15 +45,20 @@ def _variables(pairs) -> dict:
     return values
 
 
-def _line_source(settings, target, auth_token, database_url, no_database, bank_files):
+def _line_source(settings, target, auth_token, bank_url, bank_files):
     """(line_for_transcript, shared_line, closer)."""
     if target:
         if bank_files:
             raise click.UsageError("--bank-file loads the in-process bank; for a server, "
                                    "run `ivr bank load FILE` against its database")
-        line = remote_line(settings, target, auth_token=auth_token,
-                           database_url="" if no_database else database_url)
+        try:
+            line = remote_line(settings, target, auth_token=auth_token, database_url=bank_url)
+        except LineError as exc:
+            raise click.ClickException(str(exc)) from None
         return (lambda: line), line, line.close
+    if bank_url:
+        raise click.UsageError("--bank-url is the bank of the server given with --target; "
+                               "in-process replays make their own")
     try:
         exchange = LocalExchange(settings, bank_files=bank_files)
     except LineError as exc:
@@ -69,11 +73,11 @@ def _line_source(settings, target, auth_token, database_url, no_database, bank_f
                    "Default: in-process, on the demo bank in a temporary database.")
 @click.option("--auth-token", metavar="TOKEN",
               help="Token to sign requests with (default: TWILIO_AUTH_TOKEN).")
-@click.option("--database-url", metavar="URL",
-              help="With --target: the server's database, for checks and coverage "
-                   "(default: DATABASE_URL).")
-@click.option("--no-database", is_flag=True,
-              help="With --target: no database access (bank checks fail, no coverage).")
+@click.option("--bank-url", "--database-url", "bank_url", metavar="DATABASE_URL",
+              help="With --target: the server's database (its DATABASE_URL), read for the "
+                   "bank-side checks and coverage. Without it they are skipped, and said so.")
+@click.option("--no-database", is_flag=True, hidden=True,
+              help="Kept for old scripts: with --target, no bank is read unless --bank-url.")
 @click.option("--bank-file", "bank_files", multiple=True, type=click.Path(dir_okay=False),
               help="In-process: a bank file loaded after the demo bank (repeatable).")
 @click.option("--var", "var_pairs", multiple=True, metavar="NAME=VALUE",
@@ -89,7 +93,7 @@ def _line_source(settings, target, auth_token, database_url, no_database, bank_f
               help="Report the menu nodes and exits visited and never visited.")
 @click.option("-v", "--verbose", is_flag=True, help="Every turn's latency, also on success.")
 @with_appcontext
-def replay_command(paths, target, auth_token, database_url, no_database, bank_files, var_pairs,
+def replay_command(paths, target, auth_token, bank_url, no_database, bank_files, var_pairs,
                    junit, concurrency, repeat, ramp_up, coverage, verbose):
     """Replay the transcripts in PATHS (files, or directories of *.yaml)."""
     settings = _settings()
@@ -101,8 +105,11 @@ def replay_command(paths, target, auth_token, database_url, no_database, bank_fi
     if not transcripts:
         raise click.ClickException(f"no transcripts (*.yaml) in {', '.join(paths)}")
     _quiet_logs(settings)
-    new_line, shared, close = _line_source(settings, target, auth_token, database_url,
-                                           no_database, bank_files)
+    if no_database and bank_url:
+        raise click.UsageError("--no-database and --bank-url contradict each other")
+    new_line, shared, close = _line_source(settings, target, auth_token, bank_url, bank_files)
+    if target and shared.bank is None:
+        click.echo(f"note: bank-side checks will be skipped: {NO_BANK}")
     load = concurrency > 1 or repeat > 1
     recordings, results = [], []
     started = time.perf_counter()
@@ -170,7 +177,7 @@ def _print_coverage(settings, shared, recordings, calls: int) -> None:
 
     if recordings is None:
         click.echo("coverage unavailable: over HTTP it is read from the server's recorded "
-                   "calls; give --database-url")
+                   "calls; give --bank-url")
         return
     if len(recordings) < calls:
         click.echo(f"note: {calls - len(recordings)} call(s) had no recording in the database "
@@ -222,21 +229,14 @@ def transcripts_list(limit):
 def transcripts_sweep(idle):
     """Finish the calls whose end was reported but not recorded, and save the
     recordings of calls whose status callback never came, before their state
-    expires (run it from cron; needs REDIS_URL)."""
+    expires (`ivr worker` does it every minute; needs REDIS_URL)."""
     settings = _settings()
     if not settings.redis_url:
         raise click.ClickException("no REDIS_URL: call state lives inside the server process, "
                                    "out of reach of this command")
-    store = current_app.extensions["ivr"].store
-    bank = current_app.extensions["bank"]
-    # Calls Twilio reported over whose records the database could not take
-    # then (ivr/call_end.py): recorded now, whatever their idle time.
-    finished = sum(finish_reported(bank, store, state) for state in store.idle_states(0))
-    saved = 0
-    for state in store.idle_states(idle):
-        call_transcripts.save_transcript(bank, recording.recording_of(
-            state, store.load_recording(state.call_sid), outcome=None, complete=False))
-        saved += 1
+    store, bank = current_app.extensions["ivr"].store, current_app.extensions["bank"]
+    finished = finish_reported_calls(store, bank)
+    saved = sweep_idle_calls(store, bank, idle)
     click.echo(f"finished {finished} ended call(s); saved {saved} idle call(s)")
 
 
@@ -255,7 +255,7 @@ def dial_command(target, auth_token, caller):
     h = hang up."""
     settings = _settings()
     _quiet_logs(settings)
-    new_line, shared, close = _line_source(settings, target, auth_token, None, True, ())
+    new_line, shared, close = _line_source(settings, target, auth_token, None, ())
     stdin = sys.stdin
 
     def read(prompt: str):

@@ -12,9 +12,10 @@ bank behind them (for checks, coverage and recordings).
 - `RemoteLine` (`--target URL`): signed posts over HTTP to a running server
   (`make run`, or a deployed one) whose PUBLIC_BASE_URL is that URL and whose
   TWILIO_AUTH_TOKEN is the one given. Its bank, for checks and coverage, is
-  read through a database URL (by default the settings' DATABASE_URL: what
-  `make run` uses on this machine); transcripts share that bank, and what they
-  change stays changed.
+  read only through the database URL given (`--bank-url`): never this
+  checkout's DATABASE_URL by default, which may be another bank than the
+  server's (a false FAIL, or worse a false PASS). Transcripts share that bank,
+  and what they change stays changed.
 """
 from __future__ import annotations
 
@@ -24,8 +25,13 @@ import tempfile
 import threading
 from pathlib import Path
 
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from banking_core import loader, migrate
 from banking_core.bank import build_bank
+from banking_core.models import Payment
 from ivr.audio.library import AudioLibrary
 from ivr.audio.manifest import ManifestError
 from ivr.audio.player import Player
@@ -131,14 +137,37 @@ class RemoteLine:
 
 def remote_line(settings, url: str, *, auth_token: str | None = None,
                 database_url: str | None = None, play_to_text=None) -> RemoteLine:
-
-    bank = None
-    if database_url != "":  # "" = no database: no checks, no coverage
-        bank = build_bank(dataclasses.replace(
-            settings, database_url=database_url or settings.database_url))
+    """A line to the server at `url`; its bank read through `database_url`
+    when one is given (no checks, no coverage otherwise)."""
+    bank = open_bank(settings, database_url) if database_url else None
     return RemoteLine(url=url.rstrip("/"), auth_token=auth_token or settings.twilio_auth_token,
                       bank=bank, play_to_text=play_to_text or local_recordings(settings),
                       menu=load_line_menu(settings))
+
+
+def open_bank(settings, database_url: str):
+    """The bank behind `database_url`, checked to be one: a SQLite file that
+    does not exist is refused (connecting would create an empty one), and so
+    is a database without the bank's tables."""
+    try:
+        url = make_url(database_url)
+    except ArgumentError:
+        raise LineError("--bank-url: not a database URL (e.g. postgresql://user@host/db "
+                        "or sqlite:///path/to/bank.db)") from None
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
+            and not Path(url.database).is_file():
+        raise LineError(f"--bank-url: no SQLite database at {url.database}")
+    bank = build_bank(dataclasses.replace(settings, database_url=database_url))
+    try:
+        with bank.unit_of_work() as uow:
+            uow.session.execute(select(Payment.id).limit(1))
+    except Exception as exc:  # noqa: BLE001 - said in one line, the URL's password hidden
+        bank.engine.dispose()
+        raise LineError(f"--bank-url: cannot read a bank at "
+                        f"{url.render_as_string(hide_password=True)} "
+                        f"({type(exc).__name__}; is it the server's migrated database?)") \
+            from None
+    return bank
 
 
 def local_recordings(settings):

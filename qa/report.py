@@ -32,9 +32,11 @@ def failure_text(result: RunResult) -> str:
 def result_text(result: RunResult, *, verbose: bool = False) -> str:
     latencies = [t.latency for t in result.timings]
     status = "PASS" if result.passed else "FAIL"
+    skipped = (f", {result.skipped_checks} bank-side check(s) skipped"
+               if result.skipped_checks else "")
     head = (f"{status}  {result.transcript.path}  {result.transcript.name}  "
             f"({len(result.timings)} turns, p50 {ms(percentile(latencies, 50))}, "
-            f"max {ms(max(latencies, default=0))}, {result.call_sid})")
+            f"max {ms(max(latencies, default=0))}, {result.call_sid}{skipped})")
     lines = [head]
     if verbose or not result.passed:
         lines += [f"      turn {t.turn:>3}  {ms(t.latency):>9}  {t.action}" for t in result.timings]
@@ -46,9 +48,15 @@ def result_text(result: RunResult, *, verbose: bool = False) -> str:
 def summary_text(results: list[RunResult], seconds: float) -> str:
     failed = sum(not r.passed for r in results)
     latencies = [t.latency for r in results for t in r.timings]
+    skipped = sum(r.skipped_checks for r in results)
     return (f"{len(results) - failed} passed, {failed} failed, {len(results)} call(s) in "
             f"{seconds:.1f} s; turn latency p50 {ms(percentile(latencies, 50))}, "
-            f"p95 {ms(percentile(latencies, 95))}, p99 {ms(percentile(latencies, 99))}")
+            f"p95 {ms(percentile(latencies, 95))}, p99 {ms(percentile(latencies, 99))}"
+            + (f"\n{skipped} bank-side check(s) skipped: {NO_BANK}" if skipped else ""))
+
+
+NO_BANK = ("the server's bank was not read (give --bank-url with its DATABASE_URL "
+           "to check payments, blocks, call records and hand-off reasons)")
 
 
 def junit_xml(results: list[RunResult], seconds: float, *, suite: str = "ivr-transcripts") -> str:

@@ -9,6 +9,8 @@ A transcript is YAML: a name, optional `vars`, and `steps`, each one of
     expect_transfer         the call ends in a transfer (optionally {queue, reason})
     expect_hangup           the IVR says goodbye and hangs up
     check: {…}              the bank's side (qa/checks.py)
+    bank_change: {…}        the bank changes mid-call (qa/bank_changes.py): a
+                            biller's reference rule, or it stops taking payments
 
 An EXPECTATION is a text (found anywhere in what was said, ignoring case and
 runs of spaces), {regex: …} (its named groups capture values), {any: [...]}
@@ -29,10 +31,12 @@ import yaml
 
 from banking_core.digits import is_ascii_digits
 from banking_core.money import parse_pesos
+from qa import bank_changes
 from ivr.prompts import available_languages
 from ivr.readers import reader_for
 
-ACTIONS = ("ivr", "press", "silence", "hang_up", "expect_transfer", "expect_hangup", "check")
+ACTIONS = ("ivr", "press", "silence", "hang_up", "expect_transfer", "expect_hangup", "check",
+           "bank_change")
 BARE_ACTIONS = {"silence", "hang_up", "expect_transfer", "expect_hangup"}
 CHECKS = {
     "payment": {"folio", "amount", "service", "reference", "references", "account", "channel",
@@ -179,6 +183,11 @@ def _step(raw, number: int, line: int, where: str) -> Step:
         raise TranscriptError(f"{where}: expect_transfer takes true or {{queue: …, reason: …}}")
     if action == "check":
         return Step(number, line, action, _check(value, where))
+    if action == "bank_change":
+        try:
+            return Step(number, line, action, bank_changes.validate(value, where))
+        except bank_changes.BankChangeError as exc:
+            raise TranscriptError(str(exc)) from None
     if value not in (True, None):
         raise TranscriptError(f"{where}: {action} takes no value (write `- {action}`)")
     return Step(number, line, action, True)

@@ -41,6 +41,22 @@ class AudioLibrary:
             return self.directory / name
         return None
 
+    def turn_end(self, name: str) -> bytes | None:
+        """The static file `name` without the sentence pause its recording
+        carries at its end: as the last sound of a turn it would only be dead
+        air before the caller's turn (the <Gather>'s timeout starts after it)."""
+        path = self.static_path(name)
+        if path is None or not path.is_file():
+            return None
+        entry = self.manifest.entries[name[:-4]]
+        trail = pieces.edge_pauses_ms(entry.text)[1] if entry.kind == "prompt" else 0
+        try:
+            samples = read_wav(path.read_bytes()).data
+        except (OSError, WavError):
+            return None
+        cut = len(silence(trail))
+        return mulaw_wav(samples[:len(samples) - cut] if 0 < cut < len(samples) else samples)
+
     def can_read(self, kind: str, token: str) -> bool:
         try:
             return all(word in self._by_text for _, word in pieces.spoken_words(kind, token, self.reader))

@@ -35,13 +35,20 @@ class Player:
         self.libraries, self.library = libraries, libraries[default]
         self.base_url = base_url.rstrip("/")
 
-    def speak(self, verb, text: str, *, language: str, voice: str) -> None:
+    def speak(self, verb, text: str, *, language: str, voice: str,
+              ends_turn: bool = False) -> None:
         """Append what says `text`, a prompt of `language`, to `verb` (a
-        VoiceResponse or a Gather)."""
-        segments = text.segments if isinstance(text, Spoken) else (Segment(str(text)),)
-        for segment in segments:
+        VoiceResponse or a Gather). `ends_turn`: nothing follows it before the
+        caller's turn, so its closing pause is left out (a trailing bare
+        pause, or the one a last recording carries: library.turn_end)."""
+        segments = list(text.segments if isinstance(text, Spoken) else (Segment(str(text)),))
+        while ends_turn and segments and not pieces.speakable(segments[-1].text):
+            segments.pop()
+        for i, segment in enumerate(segments):
             said_in = segment.language or language
             url = self.url_for(segment, said_in)
+            if url and ends_turn and i == len(segments) - 1 and "?" not in url:
+                url += "?end=turn"  # a static recording (joined values carry ?v=)
             if url:
                 verb.play(url)
             elif pieces.speakable(segment.text):

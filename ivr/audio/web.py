@@ -49,7 +49,16 @@ def _library(language: str) -> AudioLibrary:
 
 @bp.get("/<language>/<name>")
 def recording(language: str, name: str):
-    path = _library(language).static_path(name)
+    library = _library(language)
+    if request.args.get("end") == "turn":
+        # The last sound of a turn: without its closing pause (library.turn_end).
+        blob = library.turn_end(name)
+        if blob is None:
+            abort(404)
+        response = Response(blob, mimetype=MIMETYPE)
+        response.headers["Cache-Control"] = IMMUTABLE
+        return response
+    path = library.static_path(name)
     if path is None or not path.is_file():
         abort(404)
     response = send_file(path, mimetype=MIMETYPE, conditional=True, max_age=31536000)

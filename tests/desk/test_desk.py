@@ -155,7 +155,7 @@ def test_an_unverified_caller_keys_the_nip_in_the_ivr_and_comes_back_to_the_same
     response = agent.post(f"/escritorio/llamadas/{handoff_id}/verificar",
                           {"metodo": "card", "numero": "4152310000000001"})
     assert response.status_code == 302
-    assert "NIP de 4 dígitos de su tarjeta terminación cero, cero, cero, uno" in call.last.text
+    assert "NIP de 4 dígitos de su tarjeta terminación cero cero cero uno" in call.last.text
     assert leg.talking_to() == set()  # the agent waits on hold, with music
     assert leg.last.plays[-1].endswith("BusyStrings.mp3")
     heard = call.press("2468")

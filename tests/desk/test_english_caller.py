@@ -17,7 +17,7 @@ def test_an_english_caller_waits_and_verifies_in_english(dial, agent, bank):
     assert leg.talking_to() == {first.leg}
     agent.post(f"/escritorio/llamadas/{handoff_id}/verificar",
                {"metodo": "card", "numero": "4152310000000001"})
-    assert "enter the 4-digit PIN of your card ending in zero, zero, zero, one. " \
+    assert "enter the 4-digit PIN of your card ending in zero zero zero one. " \
            "Your agent will not hear it." in first.last.text
     heard = first.press("2468")
     assert "Thank you, your identity is verified." in heard.text

@@ -253,7 +253,7 @@ def test_a_long_wait_ends_with_an_offer_to_call_back(dial, bank, twilio, desk_se
     assert "devuelva la llamada" in call.last.text and call.last.gather
     assert handoff(bank, call).status == "transferring"  # out of line, not offered
     heard = call.press("1")
-    assert "terminación tres, cinco, cinco, dos" in heard.text and call.leg.ended
+    assert "terminación tres cinco cinco dos" in heard.text and call.leg.ended
     assert handoff(bank, call).status == "callback"
 
 

@@ -26,10 +26,10 @@ def pay_wifi(call, amount_keys="650#"):
     assert "Marque la clave de servicio" in heard.text
     heard = call.press("1411#")
     assert "Runtime WiFi Internet residencial" in heard.text
-    assert "uno, cuatro, uno, uno" in heard.text
+    assert "uno cuatro uno uno" in heard.text
     call.press("1")
     heard = call.press("9876543217#")
-    assert "nueve, ocho, siete, seis, cinco, cuatro, tres, dos, uno, siete" in heard.text
+    assert "nueve ocho siete, seis cinco cuatro, tres dos uno siete" in heard.text
     call.press("1")
     heard = call.press(amount_keys)
     return heard
@@ -38,8 +38,8 @@ def pay_wifi(call, amount_keys="650#"):
 def test_greeting_offers_the_three_login_methods_with_their_digits(dial):
     call = dial()
     assert "Línea Directa, a sus órdenes" in call.last.text
-    for option in ("clave de acceso, marque 1", "tarjeta, marque 2",
-                   "ahorro o nómina, marque 3"):
+    for option in ("clave de acceso, marque 1", "tarjeta de débito, 2",
+                   "ahorro o nómina, 3", "Para un ejecutivo, marque 0"):
         assert option in call.last.text
     assert call.last.gather["numDigits"] == "1"
 
@@ -51,12 +51,12 @@ def test_a_complete_payment_by_phone(dial, bank):
     heard = pay_wifi(call, "650*5#")
     assert "seiscientos cincuenta pesos con cincuenta centavos" in heard.text
     heard = call.press("1")
-    assert "Usted pagará seiscientos cincuenta pesos con cincuenta centavos" in heard.text
-    assert "terminación cinco, seis, siete, uno" in heard.text
+    assert "Pagará seiscientos cincuenta pesos con cincuenta centavos" in heard.text
+    assert "terminación cinco seis siete uno" in heard.text
     heard = call.press("1")
     # The folio right after the success, no date and time before it (they go
     # with the receipt by e-mail, which the end of the call says).
-    assert "Su pago fue realizado con éxito. El número de folio es" in heard.text
+    assert "Pago realizado. Su folio es" in heard.text
     with bank.unit_of_work() as uow:
         payment = uow.session.scalars(select(Payment)).one()
         assert payment.channel == "phone" and payment.amount_centavos == 65050

@@ -18,7 +18,7 @@ def test_no_input_reprompts_with_the_shorter_prompt(dial):
     heard = call.silence()
     assert heard.says[0] == "No recibimos su respuesta."
     assert "Clave de acceso, 1. Tarjeta, 2." in heard.text  # tapered
-    assert "Si cuenta con clave de acceso" not in heard.text
+    assert "Si tiene clave de acceso" not in heard.text
 
 
 def test_a_wrong_key_is_said_and_reprompted(dial):
@@ -63,7 +63,7 @@ def test_a_short_entry_counts_as_a_failure(dial):
     call = dial()
     call.press("1")
     heard = call.press("1234#")  # 8 digits expected; '#' ends it early
-    assert "La opción que marcó no es válida" in heard.text
+    assert "Lo que marcó no es válido." in heard.text  # an entry, not an option
     assert "Su clave de acceso, 8 dígitos." in heard.text
 
 
@@ -79,8 +79,8 @@ def test_star_repeats_the_menu_without_counting_a_failure(dial):
     login_with_access_key(call)
     for _ in range(4):
         heard = call.press("*")
-        assert "Para cuentas de cheques, ahorro o nómina, marque 1" in heard.text
-    assert "consulta de saldo" in call.press("1").text
+        assert "Para sus cuentas de cheques, ahorro o nómina, marque 1" in heard.text
+    assert "su saldo, marque 1" in call.press("1").text
 
 
 def test_options_not_available_by_phone_offer_an_agent(dial):
@@ -105,7 +105,7 @@ def test_a_duplicated_final_confirmation_posts_once(dial, bank):
     first = call.post(gather["action"], params)
     second = call.post(gather["action"], params)  # Twilio retried the same delivery
     assert first == second and first[0] == 200
-    assert "realizado con éxito" in call.hear(first[1]).text
+    assert "Pago realizado" in call.hear(first[1]).text
     with bank.unit_of_work() as uow:
         assert uow.session.scalar(select(func.count()).select_from(Payment)) == 1
     assert bank.verify().ok

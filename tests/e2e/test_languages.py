@@ -20,7 +20,7 @@ def greeting_twiml(call) -> ET.Element:
 
 def test_the_offer_of_english_is_said_in_english(dial, prompt_mode):
     call = dial()
-    assert "Línea Directa, a sus órdenes. For English, press 9. Si cuenta con clave de acceso" \
+    assert "Línea Directa, a sus órdenes. For English, press 9. Si tiene clave de acceso" \
         in call.last.text
     first, second, *_ = list(greeting_twiml(call))
     if prompt_mode == "say":
@@ -50,7 +50,7 @@ def test_nine_puts_the_whole_call_in_english(dial, prompt_mode):
     assert "Welcome, Ana." in heard.text and "For checking, savings or payroll" in heard.text
     call.press("1")
     heard = call.press("1")
-    assert "Your checking account ending in five, six, seven, one has a balance of " \
+    assert "Your checking account ending in five six seven one has a balance of " \
            "twenty-five thousand pesos." in heard.text
     assert "cheques" not in heard.text and "pesos con" not in heard.text
 

@@ -55,7 +55,7 @@ def test_a_failed_replay_shows_turn_expected_and_heard_never_a_traceback(cli, tm
     assert "FAIL" in out and "PASS" in out and "1 passed, 1 failed" in out
     assert "step 11 (line 13), turn 11, after pressing \"1412#\":" in out
     assert "expected: text containing 'Runtime WiFi'" in out
-    assert 'heard:    "La clave de servicio uno, cuatro, uno, dos no existe.' in out
+    assert 'heard:    "La clave de servicio uno cuatro uno dos no existe.' in out
     xml = junit.read_text()
     assert 'tests="2" failures="1"' in xml and "TranscriptMismatch" in xml
     assert "coverage over 2 call(s)" in out and "never visited nodes:" in out
@@ -92,7 +92,7 @@ def test_every_call_is_recorded_without_secrets_and_exports_to_a_replayable_scri
     script = exported.output
     assert 'press: "{{access_key}}"' in script and 'press: "{{nip}}"' in script
     assert 'press: "1411#"' in script and "expect_hangup" in script
-    assert "Su pago fue realizado con éxito" in script
+    assert "Pago realizado" in script
     path = write(tmp_path, "grabada.yaml", script)
     missing = cli("replay", path)
     assert missing.exit_code == 1 and "a value for {{access_key}}" in missing.output
@@ -159,7 +159,7 @@ def test_replay_and_load_over_http_against_a_running_server(settings, cli):
     thread.start()
     try:  # the demo bank is in place: ivr_app (through `cli`) seeded this database
         result = cli("replay", str(SUITE / "pago_runtime_wifi.yaml"), "--target", url,
-                     "--database-url", settings.database_url)
+                     "--bank-url", settings.database_url)
         assert result.exit_code == 0, result.output
         assert "coverage over 1 call(s)" in result.output
         load = cli("replay", str(SUITE / "load" / "consulta_de_saldo.yaml"), "--target", url,
@@ -168,7 +168,7 @@ def test_replay_and_load_over_http_against_a_running_server(settings, cli):
         assert "calls completed 4, failed 0 (3 concurrent" in load.output
         assert "p50" in load.output and "p99" in load.output and "calls/s" in load.output
         forged = cli("replay", str(SUITE / "login_cuenta_saldo.yaml"), "--target", url,
-                     "--auth-token", "not-the-token", "--no-database")
+                     "--auth-token", "not-the-token")
         assert forged.exit_code == 1 and "answered 403" in forged.output
     finally:
         server.shutdown()
@@ -190,3 +190,16 @@ def test_a_late_sweep_never_overwrites_a_finished_recording(bank):
     save_transcript(bank, Recording(sid, None, None, None, False, []))
     kept = load_transcript(bank, sid)
     assert kept.complete and kept.turns == [{"turn": 1}]
+
+
+def test_the_workers_sweep_saves_an_idle_calls_recording_as_incomplete(bank):
+    from banking_core.call_transcripts import load_transcript
+    from linea_directa.worker import sweep_idle_calls
+
+    store = MemoryCallStore(ttl=3600)
+    sid = "CA" + "3" * 32
+    store.save(CallState(call_sid=sid, recording=[{"turn": 1, "keys": "1"}]))
+    assert sweep_idle_calls(store, bank, 60) == 0  # not idle long enough
+    assert sweep_idle_calls(store, bank, 0) == 1
+    saved = load_transcript(bank, sid)
+    assert not saved.complete and saved.outcome is None and saved.turns == [{"turn": 1, "keys": "1"}]

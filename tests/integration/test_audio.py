@@ -76,7 +76,7 @@ def test_pieces_are_levelled_to_one_loudness():
 def test_a_value_read_back_and_the_next_sentence_are_a_sentence_pause_apart():
     # "…cincuenta centavos. Si es correcto…": the value is its own file; the
     # piece after it starts with the pause (on main: 13 ms, a run-on).
-    entry = load_manifest(ES_MX).by_text()[". Si es correcto, marque 1. Para corregir, marque 2."]
+    entry = load_manifest(ES_MX).by_text()[". Si es correcto, marque 1; si no, marque 2."]
     head, tail = audio_check.edge_silences_ms(read_wav((ES_MX / entry.file).read_bytes()).data)
     assert head >= pieces.SENTENCE_PAUSE_MS and tail >= pieces.SENTENCE_PAUSE_MS
     # Between two prompts of one turn too: the first ends its sentence with a pause.
@@ -181,7 +181,7 @@ def test_play_mode_plays_prompts_and_says_only_what_cannot_be_recorded(play_app)
     verbs = Verbs()
     player.speak(verbs, spoken, language="es-MX", voice="Polly.Mia")
     base = "http://127.0.0.1:5000/audio/es-MX"
-    assert verbs[0] == ("play", f"{base}/{player.library.file_for('Clave de servicio')}")
+    assert verbs[0] == ("play", f"{base}/{player.library.file_for('Servicio')}")
     assert verbs[1] == ("play", f"{base}/digits/1411.wav?v={player.library.version}")
     assert verbs[2][0] == "play" and player.library.text_for(verbs[2][1]) == ","
     assert verbs[3] == ("say", "Agua potable", {"language": "es-MX", "voice": "Polly.Mia"})
@@ -225,3 +225,17 @@ def test_the_prompt_mode_setting_is_validated_by_name():
     assert Settings.from_env({"IVR_PROMPT_MODE": "PLAY"}).ivr_prompt_mode == "play"
     with pytest.raises(ConfigError, match="IVR_PROMPT_MODE: must be say or play"):
         Settings.from_env({"IVR_PROMPT_MODE": "record"})
+
+
+def test_the_last_recording_of_a_turn_ends_without_its_closing_pause(play_app):
+    # Dead air before the caller's turn: the <Gather>'s timeout only starts
+    # after it. The same recording mid-turn keeps its pause.
+    client = play_app.test_client()
+    library = play_app.extensions["ivr"].player.library
+    name = library.file_for("Marque la clave de servicio y gato.")
+    whole = read_wav(client.get(f"/audio/es-MX/{name}").data)
+    last = read_wav(client.get(f"/audio/es-MX/{name}?end=turn").data)
+    assert audio_check.edge_silences_ms(whole.data)[1] >= pieces.SENTENCE_PAUSE_MS
+    assert audio_check.edge_silences_ms(last.data)[1] < 100
+    assert whole.milliseconds - last.milliseconds == pieces.SENTENCE_PAUSE_MS
+    assert client.get("/audio/es-MX/0000000000000000.wav?end=turn").status_code == 404

@@ -111,8 +111,8 @@ def test_a_long_menu_and_a_read_back_are_heard_at_one_loudness(engine_available,
     audio = Settings().audio_dir
     library = AudioLibrary(audio, "es-MX")
     menu = audio / "es-MX" / library.file_for(
-        "Para cuentas de cheques, ahorro o nómina, marque 1. Para tarjetas de crédito, marque 2. "
-        "Para hablar con un ejecutivo, marque 0. Para repetir este menú, marque asterisco.")
+        "Si tiene clave de acceso, marque 1; tarjeta de débito, 2; cuenta de ahorro o nómina, 3. "
+        "Para un ejecutivo, marque 0.")
     (tmp_path / "amount.wav").write_bytes(library.joined("amount", "34950"))
     (tmp_path / "time.wav").write_bytes(library.joined("time", "1301"))
     levels = [m.integrated for m in loudness.measure_many(

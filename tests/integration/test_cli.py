@@ -126,7 +126,7 @@ def test_notify_send_writes_eml_files_without_smtp(runner, app, settings):
 
 
 def test_health_check_and_front_page(client):
-    assert client.get("/healthz").get_json() == {"status": "ok", "database": "ok"}
+    assert client.get("/healthz").get_json() == {"status": "ok"}
     assert "Línea Directa" in client.get("/").get_data(as_text=True)
 
 
@@ -166,7 +166,7 @@ def test_serve_on_a_taken_port_says_so_instead_of_announcing_a_server(runner, ap
 
     from linea_directa.cli import cli
 
-    monkeypatch.setattr("linea_directa.cli.os.execv", lambda *args: pytest.fail("started"))
+    monkeypatch.setattr("linea_directa.cli.supervise", lambda *a, **kw: pytest.fail("started"))
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -185,3 +185,6 @@ def test_the_command_line_offers_ours_not_flasks(runner):
         assert f"  {ours} " in listed
     for flasks in ("  run ", "  shell ", "  routes ", "--env-file", "--app"):
         assert flasks not in listed
+    # Flask-Limiter's maintenance group: its limits are our settings, not commands.
+    assert "  limiter " not in listed
+    assert runner.invoke(cli, args=["limiter", "--help"]).exit_code != 0

@@ -22,7 +22,7 @@ def make_app(tmp_path, sqlite_url, monkeypatch):
     """An app on a fresh bank in the given environment, and what `/` and
     `ivr serve` show (the server itself is not started)."""
     monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)  # `ivr serve` sets it for gunicorn
-    monkeypatch.setattr("linea_directa.cli.os.execv", lambda *args: None)
+    monkeypatch.setattr("linea_directa.cli.supervise", lambda *args, **kw: 0)
     apps = []
 
     def build(bank_files=(), **env):

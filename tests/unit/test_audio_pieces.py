@@ -29,13 +29,21 @@ def test_an_amounts_words_joined_are_its_say_mode_reading():
         assert {word for _, word in words} <= pieces.vocabulary(es_mx), centavos
 
 
-def test_digits_are_played_word_by_word_with_the_comma_pauses():
+def test_digits_are_played_in_groups_a_listener_can_hold():
+    # 3-3-4 as a phone number is read: the words of a group run together, a
+    # comma's pause between groups.
+    words = pieces.spoken_words("digits", "9876543217", es_mx)
+    assert [pieces.gap_ms(sep) for sep, _ in words][1:] == \
+        [pieces.WORD_GAP_MS] * 2 + [pieces.COMMA_GAP_MS] + [pieces.WORD_GAP_MS] * 2 \
+        + [pieces.COMMA_GAP_MS] + [pieces.WORD_GAP_MS] * 3
     for token in ["0", "5671", "9876543217", "4152310000000001"] + \
             [str(rng.randrange(10**12)) for _ in range(50)]:
         words = pieces.spoken_words("digits", token, es_mx)
         assert joined(words) == say_digits(token)
-        assert [pieces.gap_ms(sep) for sep, _ in words][1:] == \
-            [pieces.COMMA_GAP_MS] * (len(token) - 1)
+        assert len(words) == len(token)
+        groups = [len(g.split()) for g in say_digits(token).split(", ")]
+        assert sum(groups) == len(token) and all(1 <= g <= 4 for g in groups) \
+            or len(token) == 1
 
 
 def test_every_time_of_day_is_read_from_recorded_words():
@@ -93,15 +101,15 @@ def test_a_prompt_value_lends_its_segments_to_the_prompt_it_fills():
     lines = join_spoken([catalog.render("line", {"n": "12"}),
                          catalog.render("line", {"n": "3"})])
     spoken = catalog.render("all", {"lines": lines})
-    assert spoken == "Saldos: Cuenta uno, dos. Cuenta tres."
+    assert spoken == "Saldos: Cuenta uno dos. Cuenta tres."
     assert [s.kind for s in spoken.segments].count("digits") == 2
 
 
 def test_every_piece_of_every_prompt_is_to_be_recorded():
     catalog = load_prompts()
     texts = pieces.recordings(catalog)
-    assert texts["Usted eligió la cuenta terminación"] == "prompt"
-    assert texts[", con cargo a su cuenta terminación"] == "prompt"
+    assert texts["Cuenta terminación"] == "prompt"
+    assert texts[", de su cuenta terminación"] == "prompt"
     assert texts[","] == "pause" and texts["."] == "pause"
     assert texts["nómina"] == "word" and texts["veintidós"] == "word"
     assert all(pieces.piece_key(text) == text for text in texts)

@@ -2,7 +2,7 @@
 import pytest
 
 from ivr.interpreter import Event, Interpreter, MenuRuntimeError, Outcome
-from ivr.menu_schema import parse_menu
+from ivr.menu_schema import MenuError, parse_menu
 from ivr.prompts import parse_prompts
 from ivr.state import CallState, Sealer
 
@@ -15,6 +15,7 @@ prompts:
   echo: "Usted marcó {entry:digits}."
   no_input: "Nada."
   invalid_option: "Mal."
+  invalid_entry: "Mal dato."
   agent: "Con un ejecutivo."
   bye: "Adiós."
 """, source="test")
@@ -81,7 +82,7 @@ def test_set_values_shape_later_digit_specs_and_prompts(machine):
     assert reply.gather.says == ("Su número de 3 dígitos.",)
     assert reply.gather.num_digits is None and reply.gather.finish_on_key == "#"
     reply = machine.handle(state, Event("digits", "1234"))  # over $size
-    assert reply.gather.says[0] == "Mal."
+    assert reply.gather.says[0] == "Mal dato."  # an entry, not an option
 
 
 def test_transient_values_reach_the_action_and_are_never_stored(machine, seen):
@@ -92,7 +93,7 @@ def test_transient_values_reach_the_action_and_are_never_stored(machine, seen):
     reply = machine.handle(state, Event("digits", "1234"))
     assert seen == [{"nip": "1234"}]
     assert "1234" not in state.to_json()
-    assert reply.hangup and reply.says == ("Usted marcó cuatro, dos.", "Adiós.")
+    assert reply.hangup and reply.says == ("Usted marcó cuatro dos.", "Adiós.")
 
 
 def test_tapered_reprompts_then_the_escalation(machine):
@@ -167,9 +168,40 @@ def test_a_namespace_keeps_its_values_together_and_prompts_read_them_by_name():
     machine.handle(state, Event("digits", "1"))
     assert state.vars == {"order": {"size": "3"}}
     too_long = machine.handle(state, Event("digits", "1234"))  # more than $order.size
-    assert too_long.gather.says[0] == "Mal."
+    assert too_long.gather.says[0] == "Mal dato."
     reply = machine.handle(state, Event("digits", "123"))
-    assert str(reply.gather.says[0]) == "Usted marcó uno, dos, tres."
+    assert str(reply.gather.says[0]) == "Usted marcó uno dos tres."
     # The action cleared the namespace as one; the call's own values stay.
     assert state.vars == {"rounds": 1}
     assert CallState.from_json(state.to_json()).get("rounds") == 1
+
+
+HINTED = """
+start: a
+defaults: {max_attempts: 3, timeout: 5, agent: bye, on_max_attempts: bye}
+nodes:
+  a: {type: collect, prompt: ask, hint: ways, digits: {length: 2}, store: x, next: b, back: a}
+  b: {type: collect, prompt: ask, hint: ways, digits: {length: 2}, store: y, next: bye, back: a}
+  bye: {type: hangup, prompt: bye}
+"""
+
+
+def test_a_hint_is_said_once_a_call_where_it_first_applies():
+    prompts = parse_prompts('language: es-MX\nvoice: v\nprompts:\n'
+                            '  ask: "Marque 2 dígitos."\n  ways: "Asterisco regresa."\n'
+                            '  bye: "Adiós."\n  no_input: "Nada."\n  no_input_entry: "Nada."\n'
+                            '  invalid_option: "Mal."\n  invalid_entry: "Mal dato."\n',
+                            source="p.yaml")
+    menu = parse_menu(HINTED, source="m.yaml", prompts=prompts.keys(), operations=set())
+    machine = Interpreter(menu=menu, prompts=prompts, operations={}, sealer=Sealer("k" * 32))
+    state = CallState(call_sid="CA1")
+    assert machine.start(state).gather.says == ("Marque 2 dígitos.", "Asterisco regresa.")
+    # Asked again (a wrong entry), and at the next node using the same hint: not again.
+    assert "Asterisco regresa." not in machine.handle(state, Event("digits", "123")).gather.says
+    assert machine.handle(state, Event("digits", "12")).gather.says == ("Marque 2 dígitos.",)
+
+
+def test_a_hint_must_name_a_prompt():
+    with pytest.raises(MenuError, match="missing hint 'nope'"):
+        parse_menu(HINTED.replace("hint: ways, digits", "hint: nope, digits", 1), source="m.yaml",
+                   prompts={"ask", "ways", "bye"}, operations=set())

@@ -16,6 +16,7 @@ prompts:
   no_input: "Nada."
   no_input_entry: "Nada. Espere y le atiende un ejecutivo."
   invalid_option: "Mal."
+  invalid_entry: "Mal dato."
   sorry: "No fue posible."
   bye: "Adiós."
 """, source="test")

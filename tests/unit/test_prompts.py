@@ -22,7 +22,7 @@ def test_amounts_are_read_in_words(centavos, words):
 
 
 def test_identifiers_are_read_digit_by_digit():
-    assert say_digits("0055") == "cero, cero, cinco, cinco"
+    assert say_digits("0055") == "cero cero cinco cinco"
 
 
 @pytest.mark.parametrize("when, words", [
@@ -45,7 +45,7 @@ def test_dates_read_naturally_also_from_iso_text():
 
 def test_tapered_variants_and_placeholders():
     catalog = parse_prompts('prompts: {p: ["Largo {x:digits}.", "Corto."]}', source="t")
-    assert catalog.render("p", {"x": "12"}, 1) == "Largo uno, dos."
+    assert catalog.render("p", {"x": "12"}, 1) == "Largo uno dos."
     assert catalog.render("p", {"x": "12"}, 2) == "Corto."
     assert catalog.render("p", {"x": "12"}, 9) == "Corto."
     with pytest.raises(PromptError, match="needs 'x'"):
@@ -86,3 +86,19 @@ def test_limits_and_hours_are_read_in_words_never_symbols():
     assert hours == "de sábado a lunes todo el día y martes de las diez con treinta " \
         "minutos de la mañana a la medianoche"
     assert not any(ch in hours + rule for ch in "$:0123456789")
+
+
+def test_a_prompt_written_twice_is_refused_naming_its_line():
+    # PyYAML alone keeps the last of two equal keys: a prompt pasted twice
+    # would silently replace the reviewed one.
+    from ivr.prompts import PromptError, parse_prompts
+    text = 'language: es-MX\nvoice: v\nprompts:\n  a: "Uno."\n  b: "Dos."\n  a: "Otro."\n'
+    with pytest.raises(PromptError, match="the key 'a' appears twice \\(first on line 4\\)"):
+        parse_prompts(text, source="p.yaml")
+
+
+def test_a_menu_node_written_twice_is_refused():
+    from ivr.menu_schema import MenuError, parse_menu
+    text = "start: a\nnodes:\n  a: {type: hangup, prompt: p}\n  a: {type: hangup, prompt: p}\n"
+    with pytest.raises(MenuError, match="the key 'a' appears twice"):
+        parse_menu(text, source="m.yaml", prompts={"p"}, operations=set())

@@ -40,7 +40,7 @@ def test_times_of_day(when, words):
 def test_dates_digits_hours_kinds_and_rules():
     assert en_us.date("2026-11-20T12:30:05-06:00") == "November twentieth, twenty twenty-six"
     assert en_us.date(dt.date(2005, 3, 1)) == "March first, two thousand five"
-    assert en_us.digits("0055") == "zero, zero, five, five"
+    assert en_us.digits("0055") == "zero zero five five"
     assert en_us.hours(parse_hours("mon-fri 08:00-20:00; sat 09:30-14:00")) == \
         "Monday through Friday from eight o'clock in the morning to eight o'clock in the " \
         "evening and Saturday from nine thirty in the morning to two o'clock in the afternoon"
@@ -75,3 +75,17 @@ def test_a_language_is_its_module_or_a_clear_refusal():
         reader_for("pt-BR")
     with pytest.raises(ReaderError, match="not a language tag"):
         reader_for("../x")
+
+
+def test_long_numbers_are_read_in_groups_as_a_person_reads_them():
+    from ivr.readers.common import digit_groups
+    assert digit_groups("5671") == ["5671"]
+    assert digit_groups("9876543217") == ["987", "654", "3217"]        # folio, reference: 3-3-4
+    assert digit_groups("4152310000000001") == ["4152", "3100", "0000", "0001"]  # a card
+    assert digit_groups("12345678") == ["1234", "5678"]
+    assert digit_groups("123456789") == ["123", "456", "789"]
+    assert digit_groups("12345") == ["123", "45"]
+    assert es_mx.digits("9876543217") == "nueve ocho siete, seis cinco cuatro, tres dos uno siete"
+    # Two references stay two values, each in its groups.
+    assert es_mx.digits("12345678 0626") == \
+        "uno dos tres cuatro, cinco seis siete ocho; y cero seis dos seis"
