@@ -133,8 +133,9 @@ class PostgresServer:
 
 
 class AppServer:
-    """The app as production serves it: gunicorn, two sync workers, call
-    state in Redis."""
+    """The app as production serves it: gunicorn with the production settings
+    (config/gunicorn.conf.py: two worker processes of four threads, the app
+    preloaded), call state in Redis."""
 
     def __init__(self, directory: Path, env: dict):
         self.port = free_port()
@@ -145,8 +146,8 @@ class AppServer:
     def start(self) -> None:
         self.log = open(self.directory / "gunicorn.log", "ab")
         self.process = subprocess.Popen(
-            [str(VENV_BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{self.port}",
-             "--graceful-timeout", "2", "linea_directa.app:create_app()"],
+            [str(VENV_BIN / "gunicorn"), "--config", str(PROJECT / "config" / "gunicorn.conf.py"),
+             "--workers", "2", "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "2"],
             cwd=PROJECT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         wait_until(lambda: requests.get(f"{self.base_url}/healthz", timeout=1).ok,
                    seconds=60, what="gunicorn")

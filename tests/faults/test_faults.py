@@ -1,5 +1,5 @@
 """Faults injected during scripted calls against a production-like stack
-(conftest.py: gunicorn with two workers, Redis and PostgreSQL of its own), the
+(conftest.py: gunicorn with its production settings, Redis and PostgreSQL of its own), the
 calls placed as Twilio places them, over HTTP (qa/simulator.py, which retries a
 dropped connection as Twilio does: qa/twilio_sim/retries.py).
 
