@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 
 from banking_core import loader
 from banking_core.models import Payment
-from config.logging import configure_logging
 from linea_directa.app import create_app
 from linea_directa.cli import cli as ivr_cli
 from tests.served import AUTH_TOKEN, Served
@@ -24,14 +23,6 @@ pytestmark = pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc 
 @pytest.fixture(params=["sqlite"])
 def database_url(request, sqlite_url):
     return sqlite_url  # the replaying side's own bank: another one than the server's
-
-
-@pytest.fixture(autouse=True)
-def restore_logging(settings):
-    yield
-    # `ivr replay` quiets the logs to errors for the rest of the process: a
-    # later test that reads a warning from the log (tests/ops) would miss it.
-    configure_logging(settings, force=True)
 
 
 @pytest.fixture(scope="module")
