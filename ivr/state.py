@@ -117,9 +117,12 @@ class Slot:
     call, or one whose state was lost), `save()` stores it back unless another
     turn has taken the lease since (LeaseLost); leaving the block releases it."""
 
-    def __init__(self, state):
+    def __init__(self, state, watched=None):
         self.state = state
         self.saved = False
+        # (key, value) of the key the call watches (RedisCallStore.hold), read
+        # in the same round trip as the state; None where the store cannot.
+        self.watched = watched
 
 
 class MemoryCallStore:
@@ -199,7 +202,9 @@ class MemoryCallStore:
         try:
             slot = Slot(self.load(call_sid))
 
-            def save(state: CallState) -> None:
+            def save(state: CallState, watch: str | None = None) -> None:
+                # `watch` (RedisCallStore) is Redis's alone: here every check
+                # reads the bank, in-process, at no round-trip cost.
                 self._renewer.remove(call_sid, token)  # the save releases the lease
                 with self._guard:
                     if self._fences.get(state.call_sid, token) != token:
@@ -222,12 +227,21 @@ class MemoryCallStore:
 # state and letting the lease go is another. A turn costs two, not four. The
 # lease's token is also written as the call's fence (KEYS[3]): the last holder.
 # A token already holding the lease is ours: a retried EVAL after a dropped reply.
+#
+# A call may also watch one more key (KEYS[4] names it; e.g. the caller's log-in
+# session, which every turn must find alive before it acts): read in the same
+# round trip, so that check costs no third one. The watched key is named by
+# data, not declared in KEYS: this needs the state and what it watches on one
+# Redis server (no Cluster), as REDIS_URL gives both.
 _ACQUIRE_AND_LOAD = """
 local holder = redis.call('GET', KEYS[2])
 if holder == ARGV[1]
     or (not holder and redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2])) then
   redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[3])
-  return {1, redis.call('GET', KEYS[1])}
+  local watched = redis.call('GET', KEYS[4])
+  local value = false
+  if watched then value = redis.call('GET', watched) end
+  return {1, redis.call('GET', KEYS[1]), watched, value}
 end
 return {0}
 """
@@ -239,8 +253,9 @@ local fence = redis.call('GET', KEYS[4])
 if fence and fence ~= ARGV[3] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 redis.call('SET', KEYS[4], ARGV[3], 'EX', ARGV[2])
-if #ARGV > 4 then
-  for i = 5, #ARGV do redis.call('RPUSH', KEYS[3], ARGV[i]) end
+if ARGV[5] ~= '' then redis.call('SET', KEYS[5], ARGV[5], 'EX', ARGV[2]) end
+if #ARGV > 5 then
+  for i = 6, #ARGV do redis.call('RPUSH', KEYS[3], ARGV[i]) end
   redis.call('LTRIM', KEYS[3], -tonumber(ARGV[4]), -1)
   redis.call('EXPIRE', KEYS[3], ARGV[2])
 end
@@ -323,7 +338,7 @@ class RedisCallStore:
         deadline = time.monotonic() + LOCK_WAIT
         pause = 0.005
         while True:
-            got = self._acquire(keys=[key, lock_key, fence_key],
+            got = self._acquire(keys=[key, lock_key, fence_key, key + ":watch"],
                                 args=[token, int(LEASE * 1000), self._ttl])
             if got[0] == 1:
                 break
@@ -332,13 +347,14 @@ class RedisCallStore:
             time.sleep(pause)
             pause = min(pause * 2, 0.025)
         self._renewer.add(call_sid, token)
-        slot = Slot(None if got[1] is None else CallState.from_json(got[1]))
+        watched = (got[2], got[3]) if len(got) > 2 and got[2] else (None, None)
+        slot = Slot(None if got[1] is None else CallState.from_json(got[1]), watched)
 
-        def save(state: CallState) -> None:
+        def save(state: CallState, watch: str | None = None) -> None:
             self._renewer.remove(call_sid, token)  # the save releases the lease
             saved = self._save_release(
-                keys=[key, lock_key, key + ":rec", fence_key],
-                args=[state.to_json(), self._ttl, token, MAX_RECORDED_TURNS,
+                keys=[key, lock_key, key + ":rec", fence_key, key + ":watch"],
+                args=[state.to_json(), self._ttl, token, MAX_RECORDED_TURNS, watch or "",
                       *(json.dumps(entry) for entry in state.recording)])
             if not saved:
                 raise LeaseLost(f"call {call_sid}: another turn holds it now")

@@ -150,7 +150,7 @@ def step():
         event = Event("no_input") if no_input or not digits else Event("digits", digits)
         input_node = state.node
         remember(state)  # an error in this turn is answered in the call's language
-        if _session_ended(state):
+        if _session_ended(state, slot):
             log.warning("ivr_session_ended", call=sid)
             reply = Reply(says=(ivr.speaker.words("session_ended", language=state.language),),
                           hangup=True)
@@ -169,7 +169,7 @@ def _saved(slot, state: CallState, key: str, xml: str):
     (ivr/leases.py): then the turn that took over has the say, and this one
     answers with where the call stands now, as an out-of-order turn does."""
     try:
-        slot.save(state)
+        slot.save(state, watch=_session_watch(state))
     except LeaseLost:
         current = runtime().store.load(state.call_sid)
         log.warning("ivr_turn_superseded", call=state.call_sid,
@@ -255,15 +255,31 @@ def _session_token(state: CallState) -> str | None:
     return runtime().interpreter.sealer.open(sealed) if sealed else None
 
 
-def _session_ended(state: CallState) -> bool:
+def _session_ended(state: CallState, slot) -> bool:
     """The caller logged in on this call and that session is over: the
-    credential was blocked or its owner logged out elsewhere since."""
+    credential was blocked or its owner logged out elsewhere since. With both
+    in Redis, the session was read with the state (the call watches its key:
+    no third round trip a turn); otherwise it is read from the bank."""
     if not state.sealed.get("session"):
         return False
     sessions = runtime().bank.sessions
     token = _session_token(state)
-    record = sessions.get(token) if token else None
+    if not token:
+        return True
+    watched_key, watched = slot.watched or (None, None)
+    stored_at = getattr(sessions, "stored_at", None)
+    if stored_at is not None and watched_key == stored_at(token):
+        record = sessions.from_stored(watched)
+    else:
+        record = sessions.get(token)
     return record is None or not record.alive(sessions.clock())
+
+
+def _session_watch(state: CallState) -> str | None:
+    """The key a call whose caller logged in watches (see _session_ended)."""
+    stored_at = getattr(runtime().bank.sessions, "stored_at", None)
+    token = _session_token(state) if stored_at and state.sealed.get("session") else None
+    return stored_at(token) if token else None
 
 
 def _log_turn(state: CallState, event: str, started: float) -> None:
