@@ -72,6 +72,9 @@ class Bank:
     def list_payments(self, principal, *, limit: int = 50):
         return payments.list_payments(self, principal, limit=limit)
 
+    def folios_by_key_prefix(self, prefix: str) -> list[str]:
+        return payments.folios_by_key_prefix(self, prefix)
+
     # Hand-offs to agents: the caller's side (the IVR's webhooks)
     def open_handoff(self, request: "handoffs.HandoffRequest"):
         return handoffs.open_handoff(self, request)

@@ -13,7 +13,9 @@ from sqlalchemy.exc import IntegrityError
 
 from banking_core.models import CallRecord
 
-OUTCOMES = ("ivr_hung_up", "transferred", "caller_hung_up")
+# state_lost: a turn found the call's state gone (the caller went to an agent,
+# or heard goodbye outside agent hours), or the call paid yet left no state.
+OUTCOMES = ("ivr_hung_up", "transferred", "caller_hung_up", "state_lost")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import time
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
 
@@ -92,3 +94,20 @@ def _sqlite_engine(url: str, **options) -> Engine:
 
 def make_session_factory(engine: Engine) -> sessionmaker:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def when_reachable(work, *, within: float = 5.0):
+    """`work()`, run again while the database cannot be reached (restarting,
+    failing over: a refused connection, a dropped one) for up to `within`
+    seconds, then the error. Only for work that is safe to run twice (writes
+    that find what an earlier run committed): a connection lost while
+    committing leaves unknown whether the commit happened."""
+    deadline, pause = time.monotonic() + within, 0.1
+    while True:
+        try:
+            return work()
+        except (OperationalError, InterfaceError):
+            if time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)

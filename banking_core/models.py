@@ -322,7 +322,8 @@ class CallRecord(Base):
     __tablename__ = "call_records"
     __table_args__ = (
         CheckConstraint(
-            "outcome IN ('ivr_hung_up','transferred','caller_hung_up')", name="outcome"),
+            "outcome IN ('ivr_hung_up','transferred','caller_hung_up','state_lost')",
+            name="outcome"),
         Index("ix_call_records_ended", "ended_at"),
     )
 

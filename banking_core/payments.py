@@ -284,6 +284,22 @@ def list_payments(bank, principal: Principal, *, limit: int = 50) -> list[Receip
     return [_receipt(row, bank) for row in rows]
 
 
+def folios_by_key_prefix(bank, prefix: str) -> list[str]:
+    """The folios of the payments whose idempotency key begins with `prefix`,
+    oldest first: what one operation of a channel posted (a phone call's
+    payments, when the call lost its own account of them). The bank's record of
+    the keys is what says whether a payment posted, never a channel's memory.
+    A prefix match cannot use the key's index under every collation: this is
+    for the rare call that lost its state, not for a turn's path."""
+    if not 8 <= len(prefix) <= MAX_KEY_LENGTH:
+        raise errors.InvalidRequest("a key prefix of 8 to 128 characters is required")
+    pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    with bank.engine.connect() as connection:
+        return list(connection.scalars(
+            select(Payment.folio).where(Payment.idempotency_key.like(pattern, escape="\\"))
+            .order_by(Payment.id)))
+
+
 def latest_payments(bank, *, limit: int = 50) -> list[Receipt]:
     """Every customer's latest payments, newest first: the operators' view."""
     with bank.engine.connect() as connection:

@@ -195,10 +195,18 @@ class RedisSessionStore(_Clocked):
         return token
 
     def get(self, token):
-        raw = self.redis.get(self._key(token))
-        if raw is None:
-            return None
-        return SessionRecord(**json.loads(raw))
+        return self.from_stored(self.redis.get(self._key(token)))
+
+    def stored_at(self, token: str) -> str:
+        """The Redis key the session of `token` is kept under (the digest of
+        the token, never the token): a phone call watches it, reading it in
+        the same round trip as its state (ivr/state.py)."""
+        return self._key(token)
+
+    @staticmethod
+    def from_stored(raw):
+        """The record kept as `raw` (what `stored_at`'s key holds), or None."""
+        return None if raw is None else SessionRecord(**json.loads(raw))
 
     def save(self, token, data=None):
         key = self._key(token)

@@ -26,9 +26,13 @@ save_release = client.register_script(_SAVE_AND_RELEASE)
 def step():
     turn = request.args.get("t", type=int, default=0) + 1
     sid = request.form.get("CallSid", "")
-    key, lock, token = f"floor:{sid}", f"floor:{sid}:lock", uuid.uuid4().hex
-    got = acquire(keys=[key, lock], args=[token, 15000])
+    key, token = f"floor:{sid}", uuid.uuid4().hex
+    # The same scripts and keys as ivr/state.py's RedisCallStore: lease, fence,
+    # the watched key (none here), the recording list.
+    got = acquire(keys=[key, key + ":lock", key + ":fence", key + ":watch"],
+                  args=[token, 1500, 7200])
     state = got[1] if got[0] == 1 and len(got) > 1 and got[1] else "{}"
     xml = gather_twiml(turn)
-    save_release(keys=[key, lock], args=[state, 7200, token])
+    save_release(keys=[key, key + ":lock", key + ":rec", key + ":fence", key + ":watch"],
+                 args=[state, 7200, token, 200, ""])
     return Response(xml, mimetype="text/xml")

@@ -62,9 +62,15 @@ def gunicorn(app_spec: str, port: int, env: dict, threads: int, workers: int = 2
 
 
 def stop(process: subprocess.Popen) -> None:
+    # SIGINT is gunicorn's quick shutdown: a graceful SIGTERM may wait out
+    # wrk's keep-alive connections (graceful_timeout, 30 s).
     if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)
 
 
 class HttpTransport:

@@ -27,7 +27,8 @@ worker_class = "gthread"
 # `timeout` seconds is killed and replaced well before that budget, so the
 # turn Twilio retries finds a live one. (With threads this watches the
 # process, not one request: each request's own waits are bounded in the app,
-# e.g. a call's lock for 5 s, Twilio's REST API for 4 s.)
+# e.g. a call's lease for 8 s behind a live turn, 1.5 s behind a dead one
+# (ivr/leases.py), Twilio's REST API for 4 s.)
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "10"))
 # On SIGTERM (a deploy, `systemctl stop`) a worker stops taking requests and
 # gets this long to finish the ones under way: longer than any turn can take

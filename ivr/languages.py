@@ -9,9 +9,12 @@ IVR_LANGUAGE.
 """
 from __future__ import annotations
 
+import structlog
 from flask import g, request
 
 from ivr.runtime import CALL_SID, runtime
+
+log = structlog.get_logger("ivr")
 
 
 def remember(state) -> str:
@@ -23,5 +26,13 @@ def remember(state) -> str:
 def call_language() -> str:
     if "ivr_language" not in g:
         sid = request.form.get("CallSid", "")
-        remember(runtime().store.load(sid) if CALL_SID.match(sid) else None)
+        try:
+            state = runtime().store.load(sid) if CALL_SID.match(sid) else None
+        except Exception as exc:  # noqa: BLE001 - the store is down: say it all the same
+            # The technical-problem answer (ivr/blueprint.py) asks this when the
+            # store is why the turn failed: the line's own language, not a 500
+            # that Twilio would turn into its "application error" and a hang-up.
+            log.warning("ivr_language_unknown", call=sid, error=type(exc).__name__)
+            state = None
+        remember(state)
     return g.ivr_language

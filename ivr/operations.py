@@ -203,6 +203,17 @@ def check_amount(ctx: Context) -> Outcome:
     return Outcome("ok", _in_payment(amount=centavos))
 
 
+def payment_key(call_sid: str, number) -> str:
+    """The idempotency key of a call's `number`th payment. Every key of a call
+    begins with call_payments_prefix: the bank finds a call's payments by it
+    when the call's state is lost (ivr/lost_state.py)."""
+    return f"{call_payments_prefix(call_sid)}{number}"
+
+
+def call_payments_prefix(call_sid: str) -> str:
+    return f"{call_sid}:pago:"
+
+
 def post_payment(ctx: Context) -> Outcome:
     v, call = _payment(ctx), ctx.state.vars
     try:
@@ -212,7 +223,7 @@ def post_payment(ctx: Context) -> Outcome:
             amount_centavos=int(v["amount"]),
             # One key per payment of the call: a duplicated webhook, or a retry
             # after a crash between posting and answering, posts once.
-            idempotency_key=f"{ctx.state.call_sid}:pago:{call.get('payment_number', 1)}",
+            idempotency_key=payment_key(ctx.state.call_sid, call.get("payment_number", 1)),
         )
     except errors.OverDailyLimit as exc:
         return Outcome(exc.code, _in_payment(available=exc.details["available"]))

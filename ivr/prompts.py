@@ -39,6 +39,7 @@ CODE_PROMPTS = frozenset({
     "balance_line", "reason_too_short", "reason_too_long",            # ivr/operations.py
     "reason_bad_check_digit", "reason_not_numeric", "reason_missing",
     "session_ended", "goodbye",                                       # ivr/webhooks.py
+    "state_lost", "state_lost_paid", "state_lost_not_paid",           # ivr/lost_state.py
     "technical_problem", "agent_connect_failed",                      # ivr/blueprint.py
     "agents_closed", "offer_callback", "callback_no_number",          # ivr/transfer.py
     "transfer_agent",

@@ -18,14 +18,14 @@ import uuid
 
 import redis
 from cryptography.fernet import Fernet, InvalidToken
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+
+from ivr.leases import LEASE, LOCK_WAIT, LeaseLost, Renewer
 
 STATE_TTL = 2 * 60 * 60  # longer than any call; an abandoned call's state expires
 MAX_RECORDED_TURNS = 200  # a call's recording keeps its last turns
-# Twilio waits 15 s in all (connecting included) for a turn's answer. A turn
-# waits at most LOCK_WAIT for its call's lock, leaving time to answer; a worker
-# that dies holding the lock blocks the call for at most LOCK_TTL.
-LOCK_WAIT = 5
-LOCK_TTL = 10
+# The call's lock is a lease with a fencing token: see ivr/leases.py.
 
 
 @dataclasses.dataclass
@@ -113,23 +113,30 @@ class Sealer:
 
 
 class Slot:
-    """A call's state held under its lock: `state` as loaded (None for a new
-    call), `save()` stores it back; leaving the block releases the lock."""
+    """A call's state held under its lease: `state` as loaded (None for a new
+    call, or one whose state was lost), `save()` stores it back unless another
+    turn has taken the lease since (LeaseLost); leaving the block releases it."""
 
-    def __init__(self, state):
+    def __init__(self, state, watched=None):
         self.state = state
         self.saved = False
+        # (key, value) of the key the call watches (RedisCallStore.hold), read
+        # in the same round trip as the state; None where the store cannot.
+        self.watched = watched
 
 
 class MemoryCallStore:
-    """The default with no REDIS_URL: one process, state lost on restart."""
+    """The default with no REDIS_URL: one process, state lost on restart. Its
+    leases behave as Redis's do (ivr/leases.py), between threads."""
 
     def __init__(self, ttl: int = STATE_TTL):
         self._ttl = ttl
         self._states: dict[str, tuple[float, str]] = {}
         self._recordings: dict[str, list[str]] = {}
-        self._locks: dict[str, threading.Lock] = {}
-        self._guard = threading.Lock()
+        self._leases: dict[str, tuple[str, float]] = {}  # call -> (token, expires)
+        self._fences: dict[str, str] = {}  # call -> the token of its newest holder
+        self._guard = threading.Condition()
+        self._renewer = Renewer(self._renew)
 
     def load(self, call_sid: str) -> CallState | None:
         found = self._states.get(call_sid)
@@ -148,8 +155,16 @@ class MemoryCallStore:
         return [json.loads(entry) for entry in self._recordings.get(call_sid, ())]
 
     def delete(self, call_sid: str) -> None:
+        # The fence stays: a turn that lost its lease cannot bring the call back.
         self._states.pop(call_sid, None)
         self._recordings.pop(call_sid, None)
+
+    def forget_everything(self) -> None:
+        """What a restart does to this store (the fault tests' FLUSHALL)."""
+        with self._guard:
+            self._states.clear()
+            self._recordings.clear()
+            self._fences.clear()
 
     def idle_states(self, min_idle: float):
         """States untouched for at least `min_idle` seconds (ivr transcripts sweep)."""
@@ -158,32 +173,89 @@ class MemoryCallStore:
             if expires > now and self._ttl - (expires - now) >= min_idle:
                 yield CallState.from_json(text)
 
+    def _renew(self, held: list) -> list:
+        with self._guard:
+            now, kept = time.monotonic(), []
+            for call_sid, token in held:
+                ours = self._leases.get(call_sid, ("", 0))[0] == token
+                if ours:
+                    self._leases[call_sid] = (token, now + LEASE)
+                kept.append(ours)
+            return kept
+
     @contextlib.contextmanager
     def hold(self, call_sid: str):
+        token = uuid.uuid4().hex
+        deadline = time.monotonic() + LOCK_WAIT
         with self._guard:
-            lock = self._locks.setdefault(call_sid, threading.Lock())
-        if not lock.acquire(timeout=LOCK_WAIT):
-            raise TimeoutError(f"call {call_sid} is busy")
+            while True:
+                now = time.monotonic()
+                holder = self._leases.get(call_sid)
+                if holder is None or holder[1] <= now:  # free, or its holder stopped renewing
+                    self._leases[call_sid] = (token, now + LEASE)
+                    self._fences[call_sid] = token
+                    break
+                if now >= deadline:
+                    raise TimeoutError(f"call {call_sid} is busy")
+                self._guard.wait(min(deadline, holder[1]) - now)
+        self._renewer.add(call_sid, token)
         try:
             slot = Slot(self.load(call_sid))
-            slot.save = lambda state: self.save(state)
+
+            def save(state: CallState, watch: str | None = None) -> None:
+                # `watch` (RedisCallStore) is Redis's alone: here every check
+                # reads the bank, in-process, at no round-trip cost.
+                self._renewer.remove(call_sid, token)  # the save releases the lease
+                with self._guard:
+                    if self._fences.get(state.call_sid, token) != token:
+                        raise LeaseLost(f"call {call_sid}: another turn holds it now")
+                    self._fences[state.call_sid] = token
+                    self.save(state)
+                slot.saved = True
+
+            slot.save = save
             yield slot
         finally:
-            lock.release()
+            self._renewer.remove(call_sid, token)
+            with self._guard:
+                if self._leases.get(call_sid, ("",))[0] == token:
+                    del self._leases[call_sid]
+                self._guard.notify_all()
 
 
-# Taking the call's lock and reading its state is one round trip; writing the
-# state and letting the lock go is another. A turn costs two, not four.
+# Taking the call's lease and reading its state is one round trip; writing the
+# state and letting the lease go is another. A turn costs two, not four. The
+# lease's token is also written as the call's fence (KEYS[3]): the last holder.
+# A token already holding the lease is ours: a retried EVAL after a dropped reply.
+#
+# A call may also watch one more key (KEYS[4] names it; e.g. the caller's log-in
+# session, which every turn must find alive before it acts): read in the same
+# round trip, so that check costs no third one. The watched key is named by
+# data, not declared in KEYS: this needs the state and what it watches on one
+# Redis server (no Cluster), as REDIS_URL gives both.
 _ACQUIRE_AND_LOAD = """
-if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return {1, redis.call('GET', KEYS[1])}
+local holder = redis.call('GET', KEYS[2])
+if holder == ARGV[1]
+    or (not holder and redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2])) then
+  redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[3])
+  local watched = redis.call('GET', KEYS[4])
+  local value = false
+  if watched then value = redis.call('GET', watched) end
+  return {1, redis.call('GET', KEYS[1]), watched, value}
 end
 return {0}
 """
+# The save goes through only while this turn's token is the call's fence (or
+# the fence is gone with everything else: a flushed or restarted Redis, where
+# no newer turn can have taken the call without writing its own).
 _SAVE_AND_RELEASE = """
+local fence = redis.call('GET', KEYS[4])
+if fence and fence ~= ARGV[3] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-if KEYS[3] and #ARGV > 4 then
-  for i = 5, #ARGV do redis.call('RPUSH', KEYS[3], ARGV[i]) end
+redis.call('SET', KEYS[4], ARGV[3], 'EX', ARGV[2])
+if ARGV[5] ~= '' then redis.call('SET', KEYS[5], ARGV[5], 'EX', ARGV[2]) end
+if #ARGV > 5 then
+  for i = 6, #ARGV do redis.call('RPUSH', KEYS[3], ARGV[i]) end
   redis.call('LTRIM', KEYS[3], -tonumber(ARGV[4]), -1)
   redis.call('EXPIRE', KEYS[3], ARGV[2])
 end
@@ -194,6 +266,10 @@ _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
 
 
 class RedisCallStore:
@@ -202,6 +278,8 @@ class RedisCallStore:
         self._acquire = client.register_script(_ACQUIRE_AND_LOAD)
         self._save_release = client.register_script(_SAVE_AND_RELEASE)
         self._release = client.register_script(_RELEASE)
+        self._renew_one = client.register_script(_RENEW)
+        self._renewer = Renewer(self._renew)
 
     def load(self, call_sid: str) -> CallState | None:
         text = self._redis.get(self._prefix + call_sid)
@@ -222,13 +300,15 @@ class RedisCallStore:
                 for entry in self._redis.lrange(self._prefix + call_sid + ":rec", 0, -1)]
 
     def delete(self, call_sid: str) -> None:
+        # The fence stays (it expires with STATE_TTL): a turn that lost its
+        # lease cannot bring a finished call's state back.
         self._redis.delete(self._prefix + call_sid, self._prefix + call_sid + ":rec")
 
     def idle_states(self, min_idle: float):
         """States untouched for at least `min_idle` seconds: every save resets
         a state's TTL, so what is left of it says how long it has been idle."""
         keys = [k for k in self._redis.scan_iter(match=self._prefix + "*", count=500)
-                if not k.endswith((":lock", ":rec"))]
+                if not k.endswith((":lock", ":rec", ":fence"))]
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
             pipe = self._redis.pipeline(transaction=False)
@@ -240,39 +320,74 @@ class RedisCallStore:
                     if text is not None:
                         yield CallState.from_json(text)
 
+    def _renew(self, held: list) -> list:
+        pipe = self._redis.pipeline(transaction=False)
+        for call_sid, token in held:
+            self._renew_one(keys=[self._prefix + call_sid + ":lock"],
+                            args=[token, int(LEASE * 1000)], client=pipe)
+        return [bool(kept) for kept in pipe.execute()]
+
     @contextlib.contextmanager
     def hold(self, call_sid: str):
         """One turn of a call at a time across every worker: a duplicated
-        webhook waits, then finds the first one's answer."""
-        key, lock_key = self._prefix + call_sid, self._prefix + call_sid + ":lock"
+        webhook waits, then finds the first one's answer; a turn behind a
+        worker that died waits at most LEASE (ivr/leases.py)."""
+        key = self._prefix + call_sid
+        lock_key, fence_key = key + ":lock", key + ":fence"
         token = uuid.uuid4().hex
         deadline = time.monotonic() + LOCK_WAIT
+        pause = 0.005
         while True:
-            got = self._acquire(keys=[key, lock_key], args=[token, LOCK_TTL * 1000])
+            got = self._acquire(keys=[key, lock_key, fence_key, key + ":watch"],
+                                args=[token, int(LEASE * 1000), self._ttl])
             if got[0] == 1:
                 break
             if time.monotonic() > deadline:
                 raise TimeoutError(f"call {call_sid} is busy")
-            time.sleep(0.005)
-        slot = Slot(None if got[1] is None else CallState.from_json(got[1]))
+            time.sleep(pause)
+            pause = min(pause * 2, 0.025)
+        self._renewer.add(call_sid, token)
+        watched = (got[2], got[3]) if len(got) > 2 and got[2] else (None, None)
+        slot = Slot(None if got[1] is None else CallState.from_json(got[1]), watched)
 
-        def save(state: CallState) -> None:
-            self._save_release(
-                keys=[key, lock_key, key + ":rec"],
-                args=[state.to_json(), self._ttl, token, MAX_RECORDED_TURNS,
+        def save(state: CallState, watch: str | None = None) -> None:
+            self._renewer.remove(call_sid, token)  # the save releases the lease
+            saved = self._save_release(
+                keys=[key, lock_key, key + ":rec", fence_key, key + ":watch"],
+                args=[state.to_json(), self._ttl, token, MAX_RECORDED_TURNS, watch or "",
                       *(json.dumps(entry) for entry in state.recording)])
+            if not saved:
+                raise LeaseLost(f"call {call_sid}: another turn holds it now")
             slot.saved = True
 
         slot.save = save
         try:
             yield slot
         finally:
+            self._renewer.remove(call_sid, token)
             if not slot.saved:
                 with contextlib.suppress(Exception):
                     self._release(keys=[lock_key], args=[token])
 
 
+# What a store that cannot be reached raises (after the retries below).
+STORE_UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+# A Redis that restarts (a few seconds) is ridden out inside the turn: each
+# command is retried with backoff for about REDIS_RETRY_SECONDS before the turn
+# gives up (and the caller is transferred as a technical problem).
+REDIS_RETRIES = 10
+REDIS_RETRY_CAP = 0.3
+
+
+def redis_client(url: str):
+    return redis.Redis.from_url(
+        url, decode_responses=True, socket_connect_timeout=1, socket_timeout=3,
+        retry=Retry(ExponentialBackoff(cap=REDIS_RETRY_CAP, base=0.02), REDIS_RETRIES),
+        retry_on_error=[redis.exceptions.ConnectionError, redis.exceptions.TimeoutError])
+
+
 def store_from_settings(settings):
     if settings.redis_url:
-        return RedisCallStore(redis.Redis.from_url(settings.redis_url, decode_responses=True))
+        return RedisCallStore(redis_client(settings.redis_url))
     return MemoryCallStore()

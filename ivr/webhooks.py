@@ -8,7 +8,6 @@ answer again and runs nothing twice.
 """
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import re
@@ -19,12 +18,13 @@ from flask import abort, request
 from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import VoiceResponse
 
-from banking_core.calls import CallEnd
-from banking_core.call_transcripts import save_transcript
 from banking_core.digits import int_or_none, parse_int
 from config.hours import parse_hours
 from ivr import agent_leg, queue, recording, twiml  # noqa: F401 (their routes hang off bp)
+from ivr.call_end import call_end, note_reported_end, write_records
 from ivr.interpreter import Event, Interpreter, Reply
+from ivr.leases import LeaseLost
+from ivr.lost_state import answer_lost_state
 from ivr.menu_schema import MENU_DIR, load_menu
 from ivr.operations import OPERATIONS, Services
 from ivr.languages import call_language, remember
@@ -32,7 +32,7 @@ from ivr.prompts import PromptError, load_catalogs
 from ivr.blueprint import bp
 from ivr.runtime import IvrRuntime, call_sid, caller, runtime
 from ivr.speaker import speaker_for
-from ivr.state import CallState, Sealer, store_from_settings
+from ivr.state import STORE_UNAVAILABLE, CallState, Sealer, store_from_settings
 from ivr.transfer import handoff_request, transfer_twiml
 from telephony import call_control as telephony
 from web import metrics
@@ -109,12 +109,7 @@ def voice():
         if slot.state is not None:  # a duplicated first request: the same answer
             return twiml.twiml_response(slot.state.last_reply["twiml"])
         if ivr.bank.call_ended(sid):
-            # Twilio never starts a finished call again: a signed request
-            # captured earlier, replayed. Nothing is started for it.
-            log.warning("ivr_replay_refused", call=sid)
-            refused = VoiceResponse()
-            refused.hangup()
-            return twiml.twiml_response(str(refused))
+            return _replay_refused(sid)
         state = CallState(call_sid=sid, caller=caller(), language=ivr.language)
         remember(state)
         reply = ivr.interpreter.start(state)
@@ -140,8 +135,13 @@ def step():
     key = request_key(turn)
     with ivr.store.hold(sid) as slot:
         state = slot.state
-        if state is None:
-            return twiml.twiml_response(_expired_reply())
+        if state is None:  # a step comes only after /ivr/voice: the state was lost
+            if ivr.bank.call_ended(sid):
+                return _replay_refused(sid)
+            state, xml = answer_lost_state(sid, turn, key)
+            response = _saved(slot, state, key, xml)
+            _log_turn(state, "state_lost", started)  # counted as a turn that transferred
+            return response
         if state.last_reply and state.last_reply["key"] == key:
             return twiml.twiml_response(state.last_reply["twiml"])  # duplicate delivery
         if turn != state.turn or state.ended:
@@ -150,7 +150,7 @@ def step():
         event = Event("no_input") if no_input or not digits else Event("digits", digits)
         input_node = state.node
         remember(state)  # an error in this turn is answered in the call's language
-        if _session_ended(state):
+        if _session_ended(state, slot):
             log.warning("ivr_session_ended", call=sid)
             reply = Reply(says=(ivr.speaker.words("session_ended", language=state.language),),
                           hangup=True)
@@ -159,9 +159,35 @@ def step():
         xml = _answer(state, reply, key)
         recording.record_turn(state, ivr.interpreter.menu, event=event,
                               input_node=input_node, reply=reply)
-        slot.save(state)
+        response = _saved(slot, state, key, xml)
     _log_turn(state, event.kind, started)
+    return response
+
+
+def _saved(slot, state: CallState, key: str, xml: str):
+    """Save the turn's state and answer it, unless the turn lost its lease
+    (ivr/leases.py): then the turn that took over has the say, and this one
+    answers with where the call stands now, as an out-of-order turn does."""
+    try:
+        slot.save(state, watch=_session_watch(state))
+    except LeaseLost:
+        current = runtime().store.load(state.call_sid)
+        log.warning("ivr_turn_superseded", call=state.call_sid,
+                    same_request=bool(current and current.last_reply
+                                      and current.last_reply["key"] == key))
+        if current is None or not current.last_reply:
+            raise
+        return twiml.twiml_response(current.last_reply["twiml"])
     return twiml.twiml_response(xml)
+
+
+def _replay_refused(sid: str):
+    """Twilio never starts or resumes a finished call: a signed request
+    captured earlier, replayed. Nothing is run for it."""
+    log.warning("ivr_replay_refused", call=sid)
+    refused = VoiceResponse()
+    refused.hangup()
+    return twiml.twiml_response(str(refused))
 
 
 @bp.post("/status")
@@ -177,22 +203,16 @@ def status():
         return ("", 204)
     if request.form.get("From", "").startswith("client:"):
         return ("", 204)  # an agent's softphone leg: not a customer's call
-    # Records first, cleanup after: the call's record and transcript are
-    # written before its state goes, so a failure in between (the database
-    # restarting) loses nothing. The error answers 500, and the state stays
-    # for a retry or for `ivr transcripts sweep` to finish.
-    with ivr.store.hold(sid) as slot:
-        state = slot.state
-        turns = ivr.store.load_recording(sid) if state is not None else []
-        end = _call_end(sid, call_status, state)
-        ivr.bank.record_call_end(end)  # a repeated callback finds it recorded
-        if state is not None:  # its transcript, for QA (a repeat finds no state)
-            save_transcript(ivr.bank, recording.recording_of(
-                state, turns, outcome=end.outcome, complete=True))
-        token = _session_token(state) if state is not None else None
-        if token:
-            ivr.bank.sessions.end(token)  # the call's log-in ends with the call
-        ivr.store.delete(sid)
+    duration = int_or_none(request.form.get("CallDuration", ""), max_length=9)
+    try:
+        end = _close_call(sid, call_status, duration)
+    except STORE_UNAVAILABLE as exc:
+        # Redis cannot be reached: the record is written from what the bank
+        # knows (payments, hand-off) rather than not at all. A state that
+        # survives is swept as a transcript later.
+        log.error("call_recorded_without_state", call=sid, error=type(exc).__name__)
+        end = call_end(ivr.bank, sid, call_status, duration, None, caller(), state_known=False)
+        write_records(ivr.bank, end, None, [])
     handoff = ivr.bank.caller_gone(sid)
     if handoff is not None and handoff.caller_at in ("agent", "verifying") \
             and handoff.conference_sid:
@@ -206,22 +226,28 @@ def status():
     return ("", 204)
 
 
-def _call_end(sid: str, call_status: str, state: CallState | None) -> CallEnd:
-    duration = request.form.get("CallDuration", "")
-    common = dict(call_sid=sid, call_status=call_status,
-                  duration_seconds=int_or_none(duration, max_length=9))
-    if state is None:  # never answered by us, or its state expired
-        return CallEnd(**common, outcome="caller_hung_up", caller=caller())
-    outcome, _, reason = (state.ended or "caller_hung_up").partition(":")
-    principal = state.principal or {}
-    return CallEnd(
-        **common, outcome={"hangup": "ivr_hung_up", "transfer": "transferred",
-                           "closed": "ivr_hung_up"}.get(outcome, "caller_hung_up"),
-        transfer_reason=reason or None, caller=state.caller,
-        customer_id=principal.get("customer_id"), login_method=principal.get("method"),
-        started_at=dt.datetime.fromtimestamp(state.started_at, dt.timezone.utc),
-        last_node=state.node or None, turns=state.turn,
-        folios=tuple(state.vars.get("call_folios", ())))
+def _close_call(sid: str, call_status: str, duration: int | None):
+    """Records first, cleanup after (ivr/call_end.py): the call's record and
+    transcript are written before its state goes. A database that stays away
+    answers 500, logged, with the call's end kept in its state for Twilio's
+    retry or for `ivr transcripts sweep` to finish."""
+    ivr = runtime()
+    with ivr.store.hold(sid) as slot:
+        state = slot.state
+        turns = ivr.store.load_recording(sid) if state is not None else []
+        try:
+            end = call_end(ivr.bank, sid, call_status, duration, state, caller())
+            write_records(ivr.bank, end, state, turns)
+        except Exception:
+            if state is not None:
+                note_reported_end(state, call_status, duration)
+                slot.save(state)
+            raise
+        token = _session_token(state) if state is not None else None
+        if token:
+            ivr.bank.sessions.end(token)  # the call's log-in ends with the call
+        ivr.store.delete(sid)
+    return end
 
 
 def _session_token(state: CallState) -> str | None:
@@ -229,23 +255,31 @@ def _session_token(state: CallState) -> str | None:
     return runtime().interpreter.sealer.open(sealed) if sealed else None
 
 
-def _session_ended(state: CallState) -> bool:
+def _session_ended(state: CallState, slot) -> bool:
     """The caller logged in on this call and that session is over: the
-    credential was blocked or its owner logged out elsewhere since."""
+    credential was blocked or its owner logged out elsewhere since. With both
+    in Redis, the session was read with the state (the call watches its key:
+    no third round trip a turn); otherwise it is read from the bank."""
     if not state.sealed.get("session"):
         return False
     sessions = runtime().bank.sessions
     token = _session_token(state)
-    record = sessions.get(token) if token else None
+    if not token:
+        return True
+    watched_key, watched = slot.watched or (None, None)
+    stored_at = getattr(sessions, "stored_at", None)
+    if stored_at is not None and watched_key == stored_at(token):
+        record = sessions.from_stored(watched)
+    else:
+        record = sessions.get(token)
     return record is None or not record.alive(sessions.clock())
 
 
-def _expired_reply() -> str:
-    """A turn for a call whose state is gone (expired): say goodbye, hang up."""
-    speaker = runtime().speaker
-    language = speaker.default  # the call's language went with its state
-    return twiml.render(Reply(says=(speaker.words("goodbye", language=language),), hangup=True),
-                        action_url="", no_input_url="", speaker=speaker, language=language)
+def _session_watch(state: CallState) -> str | None:
+    """The key a call whose caller logged in watches (see _session_ended)."""
+    stored_at = getattr(runtime().bank.sessions, "stored_at", None)
+    token = _session_token(state) if stored_at and state.sealed.get("session") else None
+    return stored_at(token) if token else None
 
 
 def _log_turn(state: CallState, event: str, started: float) -> None:

@@ -5,8 +5,10 @@ docs/deploy.md).
 - Every `--interval` seconds it delivers the outbox's due e-mails (the
   confirmations the IVR and the web promise), so a payment's e-mail leaves
   within about that long. A round is one indexed query when nothing is due.
-- Every `--sweep-every` seconds, with REDIS_URL, it saves the recordings of
-  calls idle for `--sweep-idle` seconds whose status callback never came (what
+- Every `--sweep-every` seconds, with REDIS_URL, it records the calls whose
+  end Twilio reported while the database could not take their records
+  (ivr/call_end.py), and saves the recordings of calls idle for
+  `--sweep-idle` seconds whose status callback never came (what
   `ivr transcripts sweep` does by hand), before their state expires. Without
   Redis the call states live inside the server's process, out of its reach.
 
@@ -29,12 +31,19 @@ from flask.cli import with_appcontext
 
 from banking_core import call_transcripts, notifications
 from ivr import recording
+from ivr.call_end import finish_reported
 
 log = structlog.get_logger("worker")
 
 # Short slices of sleep, so a stop request is honoured within this long even
 # when rounds are minutes apart.
 NAP = 0.2
+
+
+def finish_reported_calls(store, bank) -> int:
+    """Record the calls Twilio reported over whose records the database could
+    not take then (ivr/call_end.py), whatever their idle time."""
+    return sum(finish_reported(bank, store, state) for state in store.idle_states(0))
 
 
 def sweep_idle_calls(store, bank, min_idle: float) -> int:
@@ -101,7 +110,8 @@ def jobs_for(app, *, interval: float, sweep_every: float, sweep_idle: float) -> 
     if settings.redis_url and sweep_every > 0:
         store = app.extensions["ivr"].store
         jobs.append(Job("transcripts_sweep", sweep_every,
-                        lambda: {"saved": sweep_idle_calls(store, bank, sweep_idle)}))
+                        lambda: {"finished": finish_reported_calls(store, bank),
+                                 "saved": sweep_idle_calls(store, bank, sweep_idle)}))
     return jobs
 
 

@@ -14,7 +14,7 @@ from flask.cli import with_appcontext
 
 from banking_core import call_transcripts
 from config.logging import configure_logging
-from linea_directa.worker import sweep_idle_calls
+from linea_directa.worker import finish_reported_calls, sweep_idle_calls
 from qa import coverage
 from qa.export import export_transcript
 from qa.lines import LineError, LocalExchange, load_line_menu, remote_line
@@ -227,15 +227,17 @@ def transcripts_list(limit):
               help="Save calls whose state has been idle this many seconds.")
 @with_appcontext
 def transcripts_sweep(idle):
-    """Save the recordings of calls whose status callback never came, before
-    their state expires (`ivr worker` does it every minute; needs REDIS_URL)."""
+    """Finish the calls whose end was reported but not recorded, and save the
+    recordings of calls whose status callback never came, before their state
+    expires (`ivr worker` does it every minute; needs REDIS_URL)."""
     settings = _settings()
     if not settings.redis_url:
         raise click.ClickException("no REDIS_URL: call state lives inside the server process, "
                                    "out of reach of this command")
-    saved = sweep_idle_calls(current_app.extensions["ivr"].store,
-                             current_app.extensions["bank"], idle)
-    click.echo(f"saved {saved} idle call(s)")
+    store, bank = current_app.extensions["ivr"].store, current_app.extensions["bank"]
+    finished = finish_reported_calls(store, bank)
+    saved = sweep_idle_calls(store, bank, idle)
+    click.echo(f"finished {finished} ended call(s); saved {saved} idle call(s)")
 
 
 # ---- ivr dial ---------------------------------------------------------------

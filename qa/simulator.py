@@ -23,6 +23,7 @@ import requests
 
 from qa.twilio_sim import ACCOUNT_SID, CallError, Heard, Twilio
 from qa.twilio_sim.heard import parse_document, resolve, transfer_of
+from qa.twilio_sim.retries import ConnectionFailed
 
 __all__ = ["ACCOUNT_SID", "CallError", "FlaskTransport", "Heard", "HttpTransport",
            "SimulatedCall", "Twilio", "parse_twiml"]
@@ -72,6 +73,11 @@ class HttpTransport:
         try:
             response = self._session().request(method, url, data=data, headers=headers,
                                                timeout=self.timeout, allow_redirects=False)
+        except requests.ConnectionError as exc:
+            # Refused, reset, or closed before an answer (a worker killed
+            # mid-request): Twilio retries these (qa/twilio_sim/retries.py).
+            # A ReadTimeout is a Timeout, not a ConnectionError: not retried.
+            raise ConnectionFailed(f"{url}: no answer ({type(exc).__name__}: {exc})") from None
         except requests.RequestException as exc:
             raise CallError(f"{url}: no answer ({type(exc).__name__}: {exc})") from None
         return response.status_code, response.text

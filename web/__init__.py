@@ -51,3 +51,7 @@ def exempt(app, blueprint) -> None:
 
     csrf.exempt(blueprint)
     app.extensions["web"].add_machine_blueprint(blueprint)
+    # Nor are they rate-limited per address: Flask-Limiter's check costs every
+    # signed turn a fraction of a millisecond for limits no webhook route has
+    # (the phone's log-in limits count per caller and credential, in the IVR).
+    app.extensions["login_limits"].limiter.exempt(blueprint)

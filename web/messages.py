@@ -89,6 +89,7 @@ REASONS = {
     "credential_blocked": "Acceso bloqueado",
     "ambiguous_account": "Cuenta de retiro ambigua",
     "technical_problem": "Problema técnico del IVR",
+    "state_lost": "El IVR perdió el avance de la llamada: pregunte al cliente qué hacía",
     "callback": "Pidió que le devolvieran la llamada",
 }
 # Where the caller is, in the agent's words.

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import time
 from urllib.parse import urlencode, urlsplit
 
 from twilio.request_validator import RequestValidator
 
 from qa.twilio_sim.heard import CallError
 from qa.twilio_sim.leg import Leg
+from qa.twilio_sim.retries import ConnectionFailed, split_overrides
 from qa.twilio_sim.rest import FakeRestApi
 from qa.twilio_sim.rooms import Conference, Queue, new_sid
 from qa.twilio_sim.softphone import Softphone
@@ -56,6 +58,7 @@ class Twilio:
         self.pending: collections.deque = collections.deque()
         self.errors: list[str] = []
         self.requests: list[tuple[str, str, dict]] = []  # every webhook, in order
+        self.retries: list[tuple[str, str, float]] = []  # (method, url, when) of each retry
         self.rest = FakeRestApi(self)
 
     # -- calls ---------------------------------------------------------------------
@@ -107,7 +110,25 @@ class Twilio:
     # -- requests to the app -------------------------------------------------------
     def request(self, url: str, params: dict, *, method: str = "POST") -> tuple[int, str]:
         """A webhook, as Twilio sends it: signed, with the method asked for,
-        to the app's host only."""
+        to the app's host only, tried again as its retry policy says
+        (retries.py; each retry is kept in `retries`)."""
+        url, overrides = split_overrides(url)
+        deadline = time.monotonic() + overrides.total_seconds
+        for attempt in range(overrides.retries + 1):
+            last = attempt == overrides.retries or time.monotonic() >= deadline
+            try:
+                status, body = self._send(url, params, method)
+            except ConnectionFailed:
+                if last or not overrides.retries_failure(status=None):
+                    raise
+                self.retries.append((method.upper(), url, time.monotonic()))
+                continue
+            if 200 <= status < 400 or last or not overrides.retries_failure(status=status):
+                return status, body
+            self.retries.append((method.upper(), url, time.monotonic()))
+        raise AssertionError("unreachable")
+
+    def _send(self, url: str, params: dict, method: str) -> tuple[int, str]:
         method = method.upper()
         if method not in ("GET", "POST"):
             raise CallError(f"{url}: method {method!r} is neither GET nor POST")

@@ -264,3 +264,25 @@ def test_hanging_up_before_confirming_posts_nothing(dial, bank):
     call.press("1")  # at the summary
     assert call.hang_up() == 204
     assert payments(bank) == 0
+
+
+def test_a_payment_key_already_used_says_the_payment_stands_never_nothing_charged(dial, bank):
+    # The call's state went back after a payment (a cache restored from an
+    # older copy): its payment key is already the bank's, with other data.
+    # That payment stands; "no se hizo ningún cargo" would be false.
+    call = dial()
+    login_with_access_key(call)
+    pay_wifi(call, "650#")
+    call.press("1")
+    account = next(a for a in bank.list_accounts(ana(bank)) if a.number.endswith("5671"))
+    first = bank.post_payment(ana(bank), channel="phone", account_id=account.id,
+                              service_key="1411", references=["9876543217"],
+                              amount_centavos=10000, idempotency_key=f"{call.call_sid}:pago:1")
+    heard = call.press("1")
+    assert "En esta llamada ya se realizó un pago" in heard.text
+    assert "No se hizo ningún cargo" not in heard.text and heard.hung_up
+    assert payments(bank) == 1 and bank.get_receipt(ana(bank), first.folio).amount_centavos == 10000
+
+
+def ana(bank):
+    return bank.authenticate(method="access_key", identifier="10000001", nip="1357")

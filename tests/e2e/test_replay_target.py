@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 
 from banking_core import loader
 from banking_core.models import Payment
-from config.logging import configure_logging
 from linea_directa.app import create_app
 from linea_directa.cli import cli as ivr_cli
 from tests.served import AUTH_TOKEN, Served
@@ -43,9 +42,6 @@ def replay(settings, monkeypatch):
     yield app, lambda *args: runner.invoke(ivr_cli, args=["replay", *args,
                                                           "--auth-token", AUTH_TOKEN])
     app.extensions["bank"].engine.dispose()
-    # replay quiets the logs to errors for the whole process; later tests
-    # (tests/ops/test_readiness.py) read warnings (as test_qa_tools.py does).
-    configure_logging(settings, force=True)
 
 
 def payments(app) -> int:

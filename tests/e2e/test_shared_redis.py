@@ -11,7 +11,7 @@ from banking_core import loader
 from banking_core.models import Payment
 from banking_core.sessions import RedisSessionStore
 from linea_directa.app import create_app
-from qa.simulator import SimulatedCall
+from qa.simulator import FlaskTransport, SimulatedCall
 from ivr.state import RedisCallStore
 from tests import services
 from tests.web.conftest import Browser
@@ -166,3 +166,35 @@ def test_sessions_in_redis_are_one_across_instances_and_end_on_all(settings, red
     assert left and all(session["principal"] is None for session in left)  # only the notices
     for app in apps:
         app.extensions["bank"].engine.dispose()
+
+
+def test_a_logged_in_turn_is_two_round_trips_to_redis_its_session_read_with_its_state(
+        settings, redis_client, monkeypatch):
+    # The session every turn must find alive is read in the round trip that
+    # takes the lease and loads the state (the call watches its key): a turn is
+    # two trips, as a locked turn with no session check, not three.
+    shared = dataclasses.replace(settings, redis_url=services.REDIS_URL)
+    app = create_app(shared, call_store=RedisCallStore(redis_client))
+    loader.seed_demo(app.extensions["bank"])
+    call = SimulatedCall(FlaskTransport(app.test_client()), base_url=settings.public_base_url,
+                         auth_token=settings.twilio_auth_token)
+    call.start()
+    for keys in ("1", "10000001", "1357"):
+        call.press(keys)
+    sent = []
+    real = redis_lib.Redis.execute_command
+
+    def counted(self, *args, **options):
+        sent.append(args[0])
+        return real(self, *args, **options)
+
+    monkeypatch.setattr(redis_lib.Redis, "execute_command", counted)
+    assert "Para sus cuentas" in call.press("*").text
+    assert [command for command in sent if command != "PEXPIRE"] == ["EVALSHA", "EVALSHA"]
+    monkeypatch.undo()
+    # And it still sees a session ended elsewhere (gone from Redis) at the very
+    # next turn.
+    for key in redis_client.scan_iter("linea:session:*"):
+        redis_client.delete(key)
+    assert "su acceso se cerró o fue bloqueado" in call.press("*").text
+    app.extensions["bank"].engine.dispose()

@@ -13,6 +13,7 @@ from alembic.script import ScriptDirectory
 
 from banking_core import migrate
 from banking_core.models import OutboxMessage
+from config.logging import configure_logging
 from linea_directa.app import create_app
 from tests import services
 from tests.ops.helpers import closed_port
@@ -21,6 +22,13 @@ from tests.ops.helpers import closed_port
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request, database_url):
     return database_url
+
+
+@pytest.fixture(autouse=True)
+def logs_at_the_settings_level(settings):
+    # Logging is process-wide: an earlier test (an in-process `ivr replay`
+    # sets ERROR) must not hide the warnings these tests read.
+    configure_logging(settings, force=True)
 
 
 def app_with(settings, **changes):

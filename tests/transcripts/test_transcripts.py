@@ -22,12 +22,14 @@ BANK_FILE = HERE / "bank" / "qa_bank.yaml"
 # used for other data) or a service that kept changing through every retry
 # of the posting. Listed exactly, so the test fails both when one becomes
 # reachable and when anything else goes unvisited.
-NEVER_BY_PHONE_NODES = {"payment_failed"}
+NEVER_BY_PHONE_NODES = {"payment_failed", "payment_already_made"}
 NEVER_BY_PHONE_EXITS = {
     "pay --unknown_service--> unknown_service",
     "pay --unknown_account|account_not_owned--> unknown_account",
     "pay --default--> payment_failed",
     "payment_failed --next--> goodbye",
+    "pay --idempotency_conflict--> payment_already_made",
+    "payment_already_made --next--> goodbye",
 }
 RECORDINGS: dict[str, list] = {}
 

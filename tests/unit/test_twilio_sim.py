@@ -304,3 +304,48 @@ def test_a_softphone_reaches_the_twiml_app_with_its_identity_and_custom_paramete
     assert path == "/ivr/agent/voice" and params["From"] == "client:agente_7"
     assert params["ApplicationSid"] == "AP" + "2" * 32 and params["handoff"] == "12"
     assert json.dumps(params)  # a flat form, as Twilio posts it
+
+
+STATUS = {"/ivr/status": lambda form: None}
+
+
+class FailingFirst(ScriptedApp):
+    """Drops the connection (or answers `status`) on the first `failures`
+    requests, as a killed worker or a failing app would."""
+
+    def __init__(self, routes, failures=1, status=None):
+        super().__init__(routes)
+        self.failures, self.status = failures, status
+
+    def post(self, url, data, headers):
+        if self.failures:
+            self.failures -= 1
+            if self.status is None:
+                from qa.twilio_sim.retries import ConnectionFailed
+                raise ConnectionFailed(f"{url}: connection reset")
+            return self.status, "boom"
+        return super().post(url, data, headers)
+
+
+def test_a_dropped_connection_is_retried_once_by_default():
+    app = FailingFirst({**STATUS, "/ivr/voice": "<Say>Hola</Say><Hangup/>"})
+    twilio = Twilio(app, base_url=BASE, auth_token=TOKEN)
+    heard = twilio.incoming_call(caller="+523336693552").start()
+    assert heard.says == ["Hola"] and len(twilio.retries) == 1
+    app = FailingFirst({**STATUS, "/ivr/voice": "<Say>Hola</Say>"}, failures=2)
+    twilio = Twilio(app, base_url=BASE, auth_token=TOKEN)
+    with pytest.raises(CallError, match="connection reset"):
+        twilio.incoming_call(caller="+523336693552").start()
+
+
+def test_an_error_answer_is_retried_only_where_the_urls_policy_says():
+    app = FailingFirst({**STATUS, "/ivr/voice": "<Say>Hola</Say>"}, status=500)
+    twilio = Twilio(app, base_url=BASE, auth_token=TOKEN)
+    with pytest.raises(CallError, match="answered 500"):
+        twilio.incoming_call(caller="+523336693552").start()
+    assert twilio.retries == []
+    app = FailingFirst({**STATUS, "/ivr/voice": "<Say>Hola</Say><Hangup/>"}, status=500)
+    twilio = Twilio(app, base_url=BASE, auth_token=TOKEN)
+    twilio.voice_url += "#rc=2&rp=ct,5xx"
+    assert twilio.incoming_call(caller="+523336693552").start().says == ["Hola"]
+    assert len(twilio.retries) == 1
