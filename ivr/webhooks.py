@@ -150,7 +150,8 @@ def step():
         event = Event("no_input") if no_input or not digits else Event("digits", digits)
         input_node = state.node
         remember(state)  # an error in this turn is answered in the call's language
-        if _session_ended(state, slot):
+        token = _session_token(state)  # opened once a turn: checked now, watched at the save
+        if _session_ended(state, slot, token):
             log.warning("ivr_session_ended", call=sid)
             reply = Reply(says=(ivr.speaker.words("session_ended", language=state.language),),
                           hangup=True)
@@ -159,17 +160,19 @@ def step():
         xml = _answer(state, reply, key)
         recording.record_turn(state, ivr.interpreter.menu, event=event,
                               input_node=input_node, reply=reply)
-        response = _saved(slot, state, key, xml)
+        # The log-in turn sealed its session just now: watched from its save on.
+        token = token or _session_token(state)
+        response = _saved(slot, state, key, xml, watch=_session_watch(token))
     _log_turn(state, event.kind, started)
     return response
 
 
-def _saved(slot, state: CallState, key: str, xml: str):
+def _saved(slot, state: CallState, key: str, xml: str, watch: str | None = None):
     """Save the turn's state and answer it, unless the turn lost its lease
     (ivr/leases.py): then the turn that took over has the say, and this one
     answers with where the call stands now, as an out-of-order turn does."""
     try:
-        slot.save(state, watch=_session_watch(state))
+        slot.save(state, watch=watch)
     except LeaseLost:
         current = runtime().store.load(state.call_sid)
         log.warning("ivr_turn_superseded", call=state.call_sid,
@@ -255,15 +258,15 @@ def _session_token(state: CallState) -> str | None:
     return runtime().interpreter.sealer.open(sealed) if sealed else None
 
 
-def _session_ended(state: CallState, slot) -> bool:
-    """The caller logged in on this call and that session is over: the
-    credential was blocked or its owner logged out elsewhere since. With both
-    in Redis, the session was read with the state (the call watches its key:
-    no third round trip a turn); otherwise it is read from the bank."""
+def _session_ended(state: CallState, slot, token: str | None) -> bool:
+    """The caller logged in on this call (`token`: its session's, opened from
+    the state) and that session is over: the credential was blocked or its
+    owner logged out elsewhere since. With both in Redis, the session was read
+    with the state (the call watches its key: no third round trip a turn);
+    otherwise it is read from the bank."""
     if not state.sealed.get("session"):
         return False
     sessions = runtime().bank.sessions
-    token = _session_token(state)
     if not token:
         return True
     watched_key, watched = slot.watched or (None, None)
@@ -275,11 +278,10 @@ def _session_ended(state: CallState, slot) -> bool:
     return record is None or not record.alive(sessions.clock())
 
 
-def _session_watch(state: CallState) -> str | None:
+def _session_watch(token: str | None) -> str | None:
     """The key a call whose caller logged in watches (see _session_ended)."""
     stored_at = getattr(runtime().bank.sessions, "stored_at", None)
-    token = _session_token(state) if stored_at and state.sealed.get("session") else None
-    return stored_at(token) if token else None
+    return stored_at(token) if stored_at and token else None
 
 
 def _log_turn(state: CallState, event: str, started: float) -> None:

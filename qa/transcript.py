@@ -32,6 +32,7 @@ import yaml
 from banking_core.digits import is_ascii_digits
 from banking_core.money import parse_pesos
 from qa import bank_changes
+from ivr import strict_yaml
 from ivr.prompts import available_languages
 from ivr.readers import reader_for
 
@@ -248,7 +249,7 @@ def _step_lines(text: str) -> list[int]:
 
 def parse_transcript(text: str, *, source: str) -> Transcript:
     try:
-        data = yaml.safe_load(text)
+        data = strict_yaml.load(text)
     except yaml.YAMLError as exc:
         raise TranscriptError(f"{source}: not valid YAML: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("steps"), list):

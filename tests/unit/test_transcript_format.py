@@ -95,3 +95,9 @@ def test_a_transfer_expectation_names_the_queue_or_the_reason_never_a_task():
     assert t.steps[0].value == {"queue": "ejecutivos", "reason": "max_attempts"}
     assert "the IVR sends no <Task>" in error(
         "steps:\n  - expect_transfer: {task: {reason: max_attempts}}\n")
+
+
+def test_a_step_with_a_key_written_twice_is_refused_not_half_kept():
+    # `{press: "1", press: "2"}` in plain YAML silently keeps the second press.
+    with pytest.raises(TranscriptError, match="the key 'press' appears twice"):
+        parse('steps:\n  - {press: "1", press: "2"}\n')
