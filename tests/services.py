@@ -25,6 +25,19 @@ def unavailable(service: str, url: str, exc: Exception):
     pytest.skip(message)
 
 
+def redis_client(**options):
+    """A client of the test Redis, once it answers (else skipped, or failed
+    under CI, by `unavailable`)."""
+    import redis as redis_lib
+    client = redis_lib.Redis.from_url(REDIS_URL, **options)
+    try:
+        client.ping()
+    except redis_lib.RedisError as exc:
+        client.close()
+        unavailable("Redis", REDIS_URL, exc)
+    return client
+
+
 def postgres_admin_engine():
     from banking_core.db import make_engine
 

@@ -24,11 +24,7 @@ def database_url(request, postgres_database, database_url):
 
 @pytest.fixture
 def redis_client():
-    client = redis_lib.Redis.from_url(services.REDIS_URL, decode_responses=True)
-    try:
-        client.ping()
-    except redis_lib.RedisError as exc:
-        services.unavailable("Redis", services.REDIS_URL, exc)
+    client = services.redis_client(decode_responses=True)
     client.flushdb()
     yield client
     client.flushdb()

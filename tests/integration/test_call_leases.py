@@ -7,7 +7,6 @@ import time
 import uuid
 
 import pytest
-import redis as redis_lib
 
 from ivr.leases import LEASE, LeaseLost
 from ivr.state import CallState, MemoryCallStore, RedisCallStore
@@ -21,11 +20,7 @@ def store(request):
     if request.param == "memory":
         yield MemoryCallStore()
         return
-    client = redis_lib.Redis.from_url(services.REDIS_URL, decode_responses=True)
-    try:
-        client.ping()
-    except redis_lib.RedisError as exc:
-        services.unavailable("Redis", services.REDIS_URL, exc)
+    client = services.redis_client(decode_responses=True)
     prefix = f"test:leases:{uuid.uuid4().hex}:"  # other suites share this Redis
     yield RedisCallStore(client, prefix=prefix)
     for key in client.scan_iter(match=prefix + "*"):

@@ -4,7 +4,6 @@ import threading
 import uuid
 
 import pytest
-import redis as redis_lib
 
 from banking_core.sessions import DatabaseSessionStore, RedisSessionStore, digest
 from tests import services
@@ -24,11 +23,7 @@ def store(request, bank):
     if request.param == "database":
         yield DatabaseSessionStore(bank, clock=clock)
         return
-    client = redis_lib.Redis.from_url(services.REDIS_URL, decode_responses=True)
-    try:
-        client.ping()
-    except redis_lib.RedisError as exc:
-        services.unavailable("Redis", services.REDIS_URL, exc)
+    client = services.redis_client(decode_responses=True)
     prefix = f"test-{uuid.uuid4().hex[:8]}:"
     yield RedisSessionStore(client, prefix=prefix, clock=clock)
     for key in client.scan_iter(f"{prefix}*"):

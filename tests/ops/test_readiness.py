@@ -7,7 +7,6 @@ import dataclasses
 import datetime as dt
 
 import pytest
-import redis as redis_lib
 from alembic import command
 from alembic.script import ScriptDirectory
 
@@ -64,13 +63,7 @@ def test_ready_when_everything_answers(app):
 
 
 def test_ready_with_redis_configured(settings):
-    client = redis_lib.Redis.from_url(services.REDIS_URL)
-    try:
-        client.ping()
-    except redis_lib.RedisError as exc:
-        services.unavailable("Redis", services.REDIS_URL, exc)
-    finally:
-        client.close()
+    services.redis_client().close()  # it answers (else skipped, or failed under CI)
     status, body = readyz(app_with(settings, redis_url=services.REDIS_URL))
     assert status == 200 and body["checks"]["redis"]["ok"] is True
 

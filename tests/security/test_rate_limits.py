@@ -129,11 +129,7 @@ def test_forwarded_for_counts_only_behind_a_trusted_proxy(tmp_path, database_url
 
 @pytest.fixture
 def redis_url():
-    client = redis_lib.Redis.from_url(services.REDIS_URL)
-    try:
-        client.ping()
-    except redis_lib.RedisError as exc:
-        services.unavailable("Redis", services.REDIS_URL, exc)
+    client = services.redis_client()
     prefix = f"test-limits-{uuid.uuid4().hex[:12]}"  # this test's keys only
     yield services.REDIS_URL, prefix
     for key in client.scan_iter(f"*{prefix}*"):
