@@ -12,7 +12,7 @@ from typing import Callable
 
 import click
 
-from banking_core import accounts, errors, loader, migrate, notifications, payments
+from banking_core import accounts, biller_keys, errors, loader, migrate, notifications, payments
 from banking_core.money import format_mxn
 
 
@@ -171,6 +171,74 @@ def bank_agent_password(username):
     except errors.DomainError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"password changed for {agent.username}; their sessions ended")
+
+
+# ---- ivr bank biller … ------------------------------------------------------
+biller_cli = click.Group("biller", help="A biller's keys and addresses (docs/billers.md).")
+bank_cli.add_command(biller_cli)
+
+
+@biller_cli.command("keys")
+@click.argument("service_key")
+def biller_keys_list(service_key):
+    """List a biller's key ids and whether each is active; never a secret."""
+    try:
+        keys = biller_keys.list_keys(_bank(), service_key)
+    except errors.DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    for key in keys:
+        retired = f"  retired {key['retired_at']:%Y-%m-%d %H:%M} UTC" if key["retired_at"] else ""
+        click.echo(f"{key['key_id']:<42}{key['status']:<8}"
+                   f"issued {key['created_at']:%Y-%m-%d %H:%M} UTC{retired}")
+
+
+@biller_cli.command("issue-key")
+@click.argument("service_key")
+@click.option("--key-id", help="the key's name (default: <service key>-<8 hex digits>)")
+def biller_issue_key(service_key, key_id):
+    """Issue a new signing key; its secret is printed this once, for the
+    biller, and is never shown again."""
+    try:
+        key = biller_keys.issue_key(_bank(), service_key, key_id=key_id)
+    except errors.DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"key id: {key.key_id}\nsecret: {key.secret}\n"
+               "Give the secret to the biller over a secure channel; it is not shown again.")
+
+
+@biller_cli.command("retire-key")
+@click.argument("key_id")
+def biller_retire_key(key_id):
+    """Stop accepting and signing with a key (after the biller moved to a newer one)."""
+    if not biller_keys.retire_key(_bank(), key_id):
+        raise click.ClickException(f"no active key {key_id}")
+    click.echo(f"key {key_id} retired")
+
+
+@biller_cli.command("addresses")
+@click.argument("service_key")
+@click.option("--notification-url", help="where each payment is announced")
+@click.option("--no-notifications", is_flag=True, help="stop announcing payments")
+@click.option("--return-origin", "return_origins", multiple=True,
+              help="an origin its checkout may return to (repeat; replaces the list)")
+def biller_addresses(service_key, notification_url, no_notifications, return_origins):
+    """Show, or change, where a biller's payments are announced and where its
+    checkout may send customers back to."""
+    if notification_url and no_notifications:
+        raise click.UsageError("give --notification-url or --no-notifications, not both")
+    url = None if no_notifications else (notification_url or ...)
+    try:
+        found = biller_keys.set_addresses(_bank(), service_key, notification_url=url,
+                                          return_origins=list(return_origins) or None)
+    except errors.DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{found.service_key}  {found.name}\n"
+               f"  notification URL: {found.notification_url or '(none)'}\n"
+               f"  return origins:   {', '.join(found.return_origins) or '(none)'}")
 
 
 # ---- ivr notify -----------------------------------------------------------

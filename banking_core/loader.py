@@ -12,6 +12,7 @@ import yaml
 from pydantic import ValidationError
 from sqlalchemy import func, insert, select
 
+from banking_core import biller_keys
 from banking_core.checkdigits import make_clabe
 from banking_core.ledger import post_transfer
 from banking_core.models import (
@@ -94,6 +95,8 @@ def load_bank_file(bank, bank_file: BankFile) -> dict[str, int]:
                 collection_account_id=collection, created_at=now,
                 amount_min_centavos=spec.amount.min, amount_max_centavos=spec.amount.max,
                 amount_fixed_centavos=spec.amount.fixed,
+                notification_url=spec.notification_url,
+                return_origins=spec.return_origins or None,
                 references=[
                     BillerReference(position=n, label=r.label, spoken_label=r.spoken_label,
                                     charset=r.charset,
@@ -105,6 +108,12 @@ def load_bank_file(bank, bank_file: BankFile) -> dict[str, int]:
             s.add(biller)
             s.flush()
             counts["billers"] += 1
+            for key in spec.keys:
+                try:
+                    biller_keys.add_key(s, hasher, biller_id=biller.id, key_id=key.key_id,
+                                        secret=key.secret, now=now)
+                except ValueError as exc:
+                    raise BankFileError(f"{where} → keys: {exc}") from None
 
         for i, spec in enumerate(bank_file.customers):
             where = f"customers[{i}] {spec.name!r}"

@@ -11,6 +11,7 @@ from typing import Literal, Optional
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from banking_core import biller_keys
 from banking_core.catalog import MAX_REFERENCES
 from banking_core.checkdigits import REFERENCE_RULES, clabe_is_valid, luhn_is_valid, \
     reference_rule_problem
@@ -187,12 +188,37 @@ class AmountSpec(Strict):
         return self
 
 
+class BillerKeySpec(Strict):
+    key_id: str
+    secret: str
+
+    _key_id = field_validator("key_id")(lambda cls, v: biller_keys.check_key_id(v))
+    _secret = field_validator("secret")(lambda cls, v: biller_keys.check_secret(v))
+
+
 class BillerSpec(Strict):
     service_key: str
     name: str = Field(min_length=1, max_length=120)
     active: bool = True
     amount: AmountSpec
     references: list[ReferenceSpec] = Field(min_length=1, max_length=MAX_REFERENCES)
+    # The biller's side (issue 16): signing secrets, where payments are
+    # announced, where its checkout may send customers back to.
+    keys: list[BillerKeySpec] = Field(default_factory=list)
+    notification_url: Optional[str] = None
+    return_origins: list[str] = Field(default_factory=list)
+
+    _url = field_validator("notification_url")(
+        lambda cls, v: None if v is None else biller_keys.check_url(v, what="notification_url"))
+
+    @field_validator("return_origins")
+    @classmethod
+    def _origins(cls, v):
+        for origin in v:
+            if biller_keys.origin_of(origin) != origin:
+                raise ValueError(f"{origin!r} is not an origin (scheme://host[:port], "
+                                 "lower case, nothing after)")
+        return v
 
     @field_validator("service_key", mode="before")
     @classmethod

@@ -154,6 +154,10 @@ class Biller(Base):
     amount_max_centavos: Mapped[int | None] = mapped_column(BigInteger)
     amount_fixed_centavos: Mapped[int | None] = mapped_column(BigInteger)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Where each payment to this biller is announced (a signed webhook through
+    # the outbox), and the origins its checkout may send a customer back to.
+    notification_url: Mapped[str | None] = mapped_column(String(500))
+    return_origins: Mapped[list | None] = mapped_column(JSON)
     # Bumped by database triggers on any change to the biller or its references
     # (migration 0001): lets processes cache services and detect stale copies.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
@@ -162,6 +166,26 @@ class Biller(Base):
     references: Mapped[list["BillerReference"]] = relationship(
         order_by="BillerReference.position", cascade="all, delete-orphan", lazy="selectin"
     )
+
+
+class BillerKey(Base):
+    """A secret the bank shares with one biller: it checks the biller's
+    checkout requests and signs what the bank sends the biller. Several may be
+    active while the biller rotates; the newest active one signs."""
+
+    __tablename__ = "biller_keys"
+    __table_args__ = (
+        CheckConstraint("status IN ('active','retired')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    biller_id: Mapped[int] = mapped_column(ForeignKey("billers.id"), index=True)
+    key_id: Mapped[str] = mapped_column(String(40), unique=True)
+    # Fernet under a key derived from the NIP pepper (banking_core/secrets.py).
+    secret_sealed: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(8), default="active")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    retired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 def _sql_list(names) -> str:

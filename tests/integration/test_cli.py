@@ -188,3 +188,32 @@ def test_the_command_line_offers_ours_not_flasks(runner):
     # Flask-Limiter's maintenance group: its limits are our settings, not commands.
     assert "  limiter " not in listed
     assert runner.invoke(cli, args=["limiter", "--help"]).exit_code != 0
+
+
+def test_biller_keys_are_issued_listed_and_retired_and_a_secret_is_printed_once(runner):
+    seeded(runner)
+    issued = runner.invoke(args=["bank", "biller", "issue-key", "25", "--key-id", "25-2027"])
+    assert issued.exit_code == 0 and "secret: " in issued.output
+    secret = issued.output.split("secret: ")[1].split()[0]
+    listed = runner.invoke(args=["bank", "biller", "keys", "25"]).output
+    assert "25-demo" in listed and "25-2027" in listed and secret not in listed
+    retired = runner.invoke(args=["bank", "biller", "retire-key", "25-demo"])
+    assert retired.exit_code == 0
+    assert "retired" in runner.invoke(args=["bank", "biller", "keys", "25"]).output
+    again = runner.invoke(args=["bank", "biller", "retire-key", "25-demo"])
+    assert again.exit_code == 1 and "no active key 25-demo" in again.output
+    unknown = runner.invoke(args=["bank", "biller", "issue-key", "999"])
+    assert unknown.exit_code == 1
+
+
+def test_biller_addresses_are_shown_and_changed(runner):
+    seeded(runner)
+    shown = runner.invoke(args=["bank", "biller", "addresses", "1411"]).output
+    assert "http://127.0.0.1:5001/notificaciones/1411" in shown
+    changed = runner.invoke(args=["bank", "biller", "addresses", "1411", "--no-notifications",
+                                  "--return-origin", "https://runtime.example"])
+    assert changed.exit_code == 0 and "notification URL: (none)" in changed.output
+    assert "return origins:   https://runtime.example" in changed.output
+    bad = runner.invoke(args=["bank", "biller", "addresses", "1411",
+                              "--notification-url", "ftp://x"])
+    assert bad.exit_code == 1 and "absolute http(s) URL" in bad.output

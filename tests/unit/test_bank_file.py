@@ -110,3 +110,23 @@ billers:
     references: [{label: Predial, charset: alphanumeric, max_length: 20, check_digit: paynet}]
 """)
     assert bank_file.billers[0].references[0].check_digit == "paynet"
+
+
+def test_a_billers_keys_and_addresses_are_checked_and_a_short_secret_is_never_echoed():
+    text = """
+billers:
+  - service_key: "77"
+    name: Escuela
+    amount: {min: "1.00", max: "10.00"}
+    references: [{label: Matrícula, length: 6}]
+    keys:
+      - {key_id: "bad id", secret: corto-secreto-123}
+    notification_url: "javascript:alert(1)"
+    return_origins: ["https://escuela.mx/carrito"]
+"""
+    with pytest.raises(BankFileError) as caught:
+        parse_bank_file(text)
+    message = str(caught.value)
+    assert "keys[0] → key_id" in message or "keys → 0 → key_id" in message, message
+    assert "at least 32 characters" in message and "corto-secreto-123" not in message
+    assert "notification_url" in message and "return_origins" in message
