@@ -25,8 +25,9 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from functools import partial, wraps
 
-from flask import current_app
+from flask import current_app, request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
@@ -115,7 +116,50 @@ def init_app(app, settings) -> LoginLimits:
                          per_credential=parse(settings.login_limit_per_credential),
                          prefix=settings.rate_limit_prefix)
     app.extensions["login_limits"] = limits
+    _skip_unlimited_blueprints(app, limiter)
     return limits
+
+
+# Blueprints no per-address limit applies to (`web.exempt`), per app.
+UNLIMITED = "login_limits.unlimited_blueprints"
+
+
+def not_limited(app, blueprint_name: str) -> None:
+    """No request to this blueprint goes through Flask-Limiter's check."""
+    app.extensions[UNLIMITED].add(blueprint_name)
+
+
+def _skip_unlimited_blueprints(app, limiter: Limiter) -> None:
+    """Flask-Limiter hooks every request app-wide (a check before, deductions
+    and headers after, a context reset at teardown), even one to a blueprint
+    it was told to exempt: about a tenth of a Twilio turn's CPU spent finding
+    that no limit applies (bench/README.md). Every other request keeps all
+    three; for the blueprints `not_limited` names they do not run. Skipping
+    them is exact: such a request's limiter context stays empty, so the
+    after-hook would deduct nothing and add no header."""
+    unlimited = app.extensions[UNLIMITED] = set()
+
+    def owned(function) -> bool:
+        # The check and the reset are bound methods; the after-hook a partial.
+        return getattr(function, "__self__", None) is limiter or \
+            (isinstance(function, partial) and function.args[:1] == (limiter,))
+
+    for hooks in (app.before_request_funcs, app.after_request_funcs,
+                  app.teardown_request_funcs):
+        functions = hooks.setdefault(None, [])
+        found = [i for i, f in enumerate(functions) if owned(f)]
+        if len(found) != 1:
+            raise RuntimeError("Flask-Limiter's request hooks are not where expected")
+        functions[found[0]] = _unless_unlimited(functions[found[0]], unlimited)
+
+
+def _unless_unlimited(hook, unlimited: set[str]):
+    @wraps(hook)
+    def run_unless_unlimited(*args):
+        if request.blueprint in unlimited:
+            return args[0] if args else None  # an after-hook returns its response
+        return hook(*args)
+    return run_unless_unlimited
 
 
 def limit_per_address(app, endpoint: str) -> None:

@@ -150,3 +150,26 @@ def test_counts_live_in_redis_shared_by_every_worker(tmp_path, database_url, red
     assert web_client(apps[2]).log_in(access_key="10000099").status_code == 401  # another prefix
     for app in apps:
         app.extensions["bank"].engine.dispose()
+
+
+def test_flask_limiter_runs_for_people_and_never_for_twilios_signed_turns(desk_app, monkeypatch):
+    """Its hooks are skipped for the machines' blueprints (web/login_limits.py),
+    and only for them: the log-in pages keep their per-address limit above."""
+    from twilio.request_validator import RequestValidator
+
+    limiter = desk_app.extensions["login_limits"].limiter
+    seen = []
+    identify = limiter.identify_request
+    monkeypatch.setattr(limiter, "identify_request", lambda: seen.append(1) or identify())
+    settings = desk_app.extensions["settings"]
+    url = f"{settings.public_base_url}/ivr/voice"
+    params = {"CallSid": "CA" + "6" * 32, "From": "+525512345678", "To": "+525500000000",
+              "AccountSid": settings.twilio_account_sid, "CallStatus": "ringing"}
+    signature = RequestValidator(settings.twilio_auth_token).compute_signature(url, params)
+    client = desk_app.test_client()
+    assert client.post("/ivr/voice", data=params,
+                       headers={"X-Twilio-Signature": signature}).status_code == 200
+    assert seen == []
+    assert client.get("/conexion/").status_code in (200, 302)
+    assert seen, "the limiter no longer checks the people's pages"
+    assert desk_app.extensions["login_limits.unlimited_blueprints"] >= {"ivr"}
