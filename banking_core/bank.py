@@ -79,7 +79,7 @@ class Bank:
     # Checkout: a biller's site sends its customer with a signed request
     def open_checkout(self, fields) -> "checkout.Order":
         """Verify a biller's request and keep it (or find the same one kept)."""
-        return checkout.open_order(self, checkout.verify_request(self, fields))
+        return checkout.open_checkout(self, fields)
 
     def checkout_order(self, principal, token: str) -> "checkout.Order":
         return checkout.order_for(self, principal, token)

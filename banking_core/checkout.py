@@ -204,6 +204,18 @@ def _check_return_url(bank, biller_id: int, url: str) -> None:
         raise refuse("return_url", "the return URL has a fragment or a result field's name")
 
 
+def open_checkout(bank, fields: Mapping[str, str]) -> Order:
+    """A biller's request, verified and kept; a refusal is logged with its
+    reason and the biller's own ids (never the signature) and raised."""
+    try:
+        return open_order(bank, verify_request(bank, fields))
+    except errors.CheckoutRefused as exc:
+        bank.log.info("checkout_refused", reason=exc.reason,
+                      key_id=str(fields.get("key_id", ""))[:40],
+                      order_id=str(fields.get("order_id", ""))[:64])
+        raise
+
+
 # ---- orders -----------------------------------------------------------------
 def _token(bank, biller_id: int, order_id: str) -> str:
     return bank.hasher.lookup_hash("checkout-order", f"{biller_id}:{order_id}")
