@@ -9,7 +9,8 @@ import structlog
 from sqlalchemy.orm import sessionmaker
 
 from banking_core import (
-    accounts, agent_calls, agents, auth, billers, calls, demo, handoffs, ledger, payments,
+    accounts, agent_calls, agents, auth, billers, calls, checkout, demo, handoffs, ledger,
+    payments,
 )
 from banking_core import sessions as session_store
 from banking_core.db import make_engine, make_session_factory
@@ -74,6 +75,23 @@ class Bank:
 
     def folios_by_key_prefix(self, prefix: str) -> list[str]:
         return payments.folios_by_key_prefix(self, prefix)
+
+    # Checkout: a biller's site sends its customer with a signed request
+    def open_checkout(self, fields) -> "checkout.Order":
+        """Verify a biller's request and keep it (or find the same one kept)."""
+        return checkout.open_checkout(self, fields)
+
+    def checkout_order(self, principal, token: str) -> "checkout.Order":
+        return checkout.order_for(self, principal, token)
+
+    def pay_checkout(self, principal, token: str, *, account_id: int) -> "checkout.Order":
+        return checkout.pay_order(self, principal, token, account_id=account_id)
+
+    def cancel_checkout(self, principal, token: str) -> "checkout.Order":
+        return checkout.cancel_order(self, principal, token)
+
+    def checkout_result(self, order: "checkout.Order") -> dict[str, str] | None:
+        return checkout.result_fields(self, order)
 
     # Hand-offs to agents: the caller's side (the IVR's webhooks)
     def open_handoff(self, request: "handoffs.HandoffRequest"):

@@ -93,6 +93,20 @@ class UnknownPayment(DomainError):
 
 
 
+class CheckoutRefused(DomainError):
+    """A biller's checkout request, or an order opened from one, that the bank
+    will not take (banking_core/checkout.py). `details`: reason (malformed,
+    unknown_key, bad_signature, wrong_service, expired, expiry_too_far,
+    return_url, email, service_unavailable, references, amount, order_conflict,
+    unknown_order)."""
+
+    code = "checkout_refused"
+
+    @property
+    def reason(self) -> str:
+        return self.details["reason"]
+
+
 class InvalidRequest(DomainError):
     """A channel called the core with something malformed (a programming or
     input error, not a business rule)."""

@@ -472,3 +472,39 @@ class LoginSession(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     idle_until: Mapped[dt.datetime] = mapped_column(UTCDateTime)  # last request + idle
     idle_seconds: Mapped[int] = mapped_column(Integer)
+
+
+class CheckoutOrder(Base):
+    """A biller's checkout request the bank accepted (banking_core/checkout.py):
+    one per biller and order id, whatever happens to it. It binds to the first
+    customer who opens it, and becomes paid in the payment's own transaction.
+    The page's token is never stored: only its digest, to find the order."""
+
+    __tablename__ = "checkout_orders"
+    __table_args__ = (
+        UniqueConstraint("biller_id", "order_id", name="uq_checkout_orders_biller_order"),
+        CheckConstraint("status IN ('pending','paid','cancelled','expired')", name="status"),
+        CheckConstraint("amount_centavos > 0", name="positive"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    biller_id: Mapped[int] = mapped_column(ForeignKey("billers.id"))
+    order_id: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(40))  # the key that signed the request
+    reference1: Mapped[str] = mapped_column(String(40))
+    reference2: Mapped[str | None] = mapped_column(String(40))
+    reference3: Mapped[str | None] = mapped_column(String(40))
+    amount_centavos: Mapped[int] = mapped_column(BigInteger)
+    email: Mapped[str] = mapped_column(String(254))
+    return_url: Mapped[str] = mapped_column(String(500))
+    # SHA-256 of what the request asks (service, references, amount, e-mail,
+    # return URL): a second request under the same order id must ask the same.
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(9), default="pending")
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), unique=True)
+    folio: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -21,6 +21,7 @@ from typing import Protocol
 
 from sqlalchemy import select, update
 
+from banking_core import checkout_mail
 from banking_core.models import OutboxMessage
 
 LEASE = dt.timedelta(minutes=5)
@@ -74,6 +75,8 @@ def sender_from_settings(settings) -> MailSender:
 
 
 def render(message: OutboxMessage, mail_from: str) -> EmailMessage:
+    if message.kind == checkout_mail.KIND:
+        return checkout_mail.render(message, mail_from)
     p = message.payload
     mail = EmailMessage()
     mail["From"] = mail_from

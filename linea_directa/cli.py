@@ -74,6 +74,25 @@ def worker_argv(interval: float) -> list[str]:
     return [sys.executable, "-m", "linea_directa", "worker", "--interval", f"{interval:g}"]
 
 
+BILLER_DEMO = "Sitio de ejemplo de un comercio (servicio 25)"
+
+
+def biller_demo_child(settings, host: str, port: int, base: str) -> Child | None:
+    """The example biller's site (example_biller/, docs/billers.md) beside the
+    bank, for the demo: never in production, and not when its port is taken
+    (said, the bank served anyway)."""
+    if not port or settings.environment == "production":
+        return None
+    if _port_problem(host, port):
+        click.echo(f"  ({BILLER_DEMO}: port {port} is in use, not started; "
+                   "BILLER_DEMO_PORT chooses another, BILLER_DEMO_PORT=0 none)")
+        return None
+    argv = [sys.executable, "-m", "example_biller", "--host", host, "--port", str(port),
+            "--bank-url", base, "--data", str(settings.instance_path / "example_biller.sqlite3")]
+    return Child("example biller site", argv, restart=True,
+                 while_down="The bank keeps serving; only the demo biller's pages are away.")
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -82,8 +101,11 @@ def worker_argv(interval: float) -> list[str]:
               help="Also run `ivr worker` (the outbox's e-mails, the transcripts sweep).")
 @click.option("--mail-interval", default=1.0, show_default=True,
               type=click.FloatRange(0.1, 3600), help="Seconds between the worker's outbox rounds.")
+@click.option("--biller-demo-port", envvar="BILLER_DEMO_PORT", default=5001, show_default=True,
+              type=click.IntRange(0, 65535),
+              help="Also serve the example biller's site here, outside production (0: not).")
 @with_appcontext
-def serve_command(host, port, workers, with_worker, mail_interval):
+def serve_command(host, port, workers, with_worker, mail_interval, biller_demo_port):
     """Serve every channel with gunicorn and run the worker beside it, after
     printing where each answers. Ctrl-C stops both."""
     base = f"http://{host}:{port}"
@@ -102,6 +124,12 @@ def serve_command(host, port, workers, with_worker, mail_interval):
     click.echo(f"Línea Directa serving on {base}")
     for name, url in service_urls(base, demo_logins(current_app)).items():
         click.echo(f"  {name:<40} {url}")
+    biller = biller_demo_child(settings, host, biller_demo_port,
+                               base.replace("0.0.0.0", "127.0.0.1"))
+    if biller is not None:
+        children.append(biller)
+        click.echo(f"  {BILLER_DEMO:<40} http://{host}:{biller_demo_port}/ "
+                   "(its cart sends you here to pay; docs/billers.md)")
     for name, command in how_to_call(base).items():
         click.echo(f"  {name:<40} {command}")
     if note:
@@ -110,13 +138,16 @@ def serve_command(host, port, workers, with_worker, mail_interval):
     def started(running):
         label = "Worker (e-mails, transcripts sweep)"
         if with_worker:
-            click.echo(f"  {label:<40} running (pid {running[1].pid}): "
+            worker = next(child for child in running if child.name == "worker")
+            click.echo(f"  {label:<40} running (pid {worker.pid}): "
                        f"{describe_worker(settings, mail_interval, WORKER_SWEEP_EVERY)}")
         else:
             click.echo(f"  {label:<40} not started (--no-worker): e-mails wait in the "
                        "outbox until `ivr notify send`")
-        click.echo("  Ctrl-C stops " + ("the server and the worker." if with_worker
-                                         else "the server."))
+        parts = ["the server"] + ["the worker"] * with_worker \
+            + ["the example biller site"] * (biller is not None)
+        click.echo("  Ctrl-C stops " + (", ".join(parts[:-1]) + " and " if len(parts) > 1
+                                        else "") + parts[-1] + ".")
         sys.stdout.flush()
 
     sys.stdout.flush()
@@ -125,18 +156,26 @@ def serve_command(host, port, workers, with_worker, mail_interval):
     sys.exit(status)
 
 
-def _check_port_free(host: str, port: int) -> None:
-    """Say so before the banner if the port is taken, instead of announcing a
-    server that gunicorn then fails to start."""
+def _port_problem(host: str, port: int) -> str | None:
+    """Why nothing can listen on host:port (taken, not ours), or None."""
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:
-            raise click.ClickException(
-                f"cannot serve on {host}:{port}: {exc.strerror}; another server may be "
-                f"running there. Choose another port: `make run PORT={port + 1}` or "
-                f"`ivr serve --port {port + 1}`") from None
+            return exc.strerror or str(exc)
+    return None
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Say so before the banner if the port is taken, instead of announcing a
+    server that gunicorn then fails to start."""
+    problem = _port_problem(host, port)
+    if problem:
+        raise click.ClickException(
+            f"cannot serve on {host}:{port}: {problem}; another server may be "
+            f"running there. Choose another port: `make run PORT={port + 1}` or "
+            f"`ivr serve --port {port + 1}`")
 
 
 class _Group(FlaskGroup):

@@ -38,6 +38,7 @@ class Child:
     name: str
     argv: list[str]
     restart: bool = False  # restart it when it dies (the worker), or stop all (the server)
+    while_down: str = "The server keeps serving; e-mails wait in the outbox meanwhile."
     process: subprocess.Popen | None = None
     started_at: float = 0.0
     delay: float = RESTART_DELAY
@@ -113,8 +114,7 @@ class Supervisor:
                     self.echo(f"{child.name} exited ({_status(status)}); stopping the rest")
                     return status or 1
                 self.echo(f"{child.name} exited ({_status(status)}); restarting it in "
-                          f"{child.delay:g} s. The server keeps serving; e-mails wait in the "
-                          "outbox meanwhile.")
+                          f"{child.delay:g} s. {child.while_down}")
                 child.restart_at = now + child.delay
                 child.delay = min(child.delay * 2, MAX_RESTART_DELAY)
             time.sleep(TICK)

@@ -85,7 +85,9 @@ class Served:
             "DATABASE_URL": self.database_url, "NIP_PEPPER": TEST_PEPPER,
             "SECRET_KEY": "served-test-secret-key-0123456789abcdef",
             "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "ARGON2_TIME_COST": "1",
-            "ARGON2_MEMORY_KIB": "64", "PYTHONUNBUFFERED": "1", **env})
+            "ARGON2_MEMORY_KIB": "64", "PYTHONUNBUFFERED": "1",
+            # The example biller's site only where a test asks for it (its port).
+            "BILLER_DEMO_PORT": "0", **env})
         self.process: subprocess.Popen | None = None
 
     @property

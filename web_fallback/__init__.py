@@ -8,7 +8,7 @@ import web
 from web.channels import BrowserChannel, WayBack
 from web.login_limits import limit_per_address
 from web.sessions import Channel
-from web_fallback import views
+from web_fallback import checkout, views
 
 # However active, a customer logs in again after this long (from the log-in).
 SESSION_LIFETIME = 8 * 60 * 60
@@ -24,5 +24,8 @@ def init_app(app) -> None:
         layout="conexion/base.html",
         home=WayBack("conexion.home", "Ir a Mis cuentas"),
         login=WayBack("conexion.login", "Ir a la página de acceso")))
+    # checkout.py's pages are on the same blueprint (imported above, so its
+    # routes are there before it is registered).
+    assert checkout.bp is views.bp
     app.register_blueprint(views.bp)
     limit_per_address(app, "conexion.login")
