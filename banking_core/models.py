@@ -471,7 +471,8 @@ class Domiciliation(Base):
             name="amount_rule"),
         CheckConstraint("day_of_month BETWEEN 1 AND 31", name="day_of_month"),
         CheckConstraint("end_date IS NULL OR start_date <= end_date", name="dates"),
-        CheckConstraint("created_channel IN ('web','agent')", name="created_channel"),
+        # web | agent | loaded (a bank file's, `ivr bank load`)
+        CheckConstraint("created_channel IN ('web','agent','loaded')", name="created_channel"),
         Index("ix_domiciliations_due", "status", "next_date"),
         Index("ix_domiciliations_customer", "customer_id"),
     )

@@ -4,11 +4,19 @@ transaction with what it did."""
 import datetime as dt
 import re
 
+import pytest
+
 from sqlalchemy import select
 
 from banking_core.models import Account, Domiciliation
 from tests.desk.test_desk import alphanumeric_call
+from tests.integration.helpers import without_demo_domiciliations
 from tests.web.conftest import OPERATION
+
+
+@pytest.fixture(autouse=True)
+def no_demo_domiciliations(bank):
+    without_demo_domiciliations(bank)
 
 
 def domiciliations(bank):

@@ -7,7 +7,7 @@ import pytest
 
 from banking_core.domiciliations import DomiciliationRequest
 from linea_directa.worker import Worker, jobs_for
-from tests.integration.helpers import account_id, ana, carlos
+from tests.integration.helpers import account_id, ana, carlos, without_demo_domiciliations
 
 
 @pytest.fixture(params=["sqlite"])
@@ -18,7 +18,7 @@ def database_url(request, sqlite_url):
 @pytest.fixture
 def bank(app, runner):
     assert runner.invoke(args=["bank", "seed-demo"]).exit_code == 0
-    return app.extensions["bank"]
+    return without_demo_domiciliations(app.extensions["bank"])
 
 
 def today(bank):

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from banking_core.models import DomiciliationOccurrence, Payment
-from tests.integration.helpers import ana, carlos
+from tests.integration.helpers import ana, carlos, without_demo_domiciliations
 from tests.integration.test_domiciliations import at, domicile
 
 
@@ -23,6 +23,11 @@ def database_url(request, postgres_database, database_url):
 def bank(bank, clock):
     clock.set(at(2027, 1, 1, 8))
     return bank
+
+
+@pytest.fixture
+def demo(demo):
+    return without_demo_domiciliations(demo)
 
 
 def race(count, job):

@@ -14,7 +14,9 @@ from banking_core.ledger import post_transfer
 from banking_core.models import (
     Account, Biller, Domiciliation, DomiciliationOccurrence, OutboxMessage, Payment,
 )
-from tests.integration.helpers import ana, account_id, balance, carlos
+from tests.integration.helpers import (
+    account_id, ana, balance, carlos, without_demo_domiciliations,
+)
 
 MEXICO = ZoneInfo("America/Mexico_City")
 
@@ -28,6 +30,11 @@ def at(year, month, day, hour=9, minute=0):
 def bank(bank, clock):
     clock.set(at(2027, 1, 1, 8))
     return bank
+
+
+@pytest.fixture
+def demo(demo):
+    return without_demo_domiciliations(demo)
 
 
 def request(bank, principal, *, last4="5671", service_key="1411", references=("9876543217",),
@@ -439,3 +446,47 @@ def test_a_cancelled_domiciliation_stays_cancelled(demo, clock):
         demo.pause_domiciliation(principal, dom.id)
     run_days(demo, clock, dt.date(2027, 1, 1), dt.date(2027, 1, 6), times=1, hours=(9,))
     assert dom_payments(demo) == []
+
+
+# ---- the bank file ------------------------------------------------------------------------
+def test_the_demo_bank_domiciles_anas_internet_for_the_amount_billed(bank):
+    from banking_core import loader
+
+    loader.seed_demo(bank)
+    demo = bank
+    [view] = demo.list_domiciliations(ana(demo))
+    assert (view.service_key, view.references, view.account_last4) == \
+        ("1411", ("9876543217",), "5671")
+    assert (view.amount_mode, view.ceiling_centavos, view.day_of_month, view.status) == \
+        ("billed", 100000, 21, "active")
+    assert view.next_date == dt.date(2027, 1, 21)  # the first 21st from the day it was loaded
+    assert view.created_channel == "loaded"
+
+
+def test_a_bank_files_domiciliation_is_checked_like_a_customers(bank):
+    from banking_core.loader import BankFileError, load_bank_file, parse_bank_file
+
+    text = """
+billers:
+  - service_key: "1411"
+    name: Runtime WiFi
+    amount: {min: "1.00", max: "50000.00"}
+    references: [{label: Cliente, length: 10, check_digit: luhn}]
+customers:
+  - name: Ana
+    email: ana@example.com
+    accounts: [{number: "0012345671", kind: cheques}]
+    domiciliations:
+      - {service_key: "1411", references: ["%s"], account: "%s", amount: "349.00",
+         day: 21, start: "2026-01-01"}
+"""
+    with pytest.raises(BankFileError, match=r"domiciliations\[0\] '1411': .*check digit"):
+        load_bank_file(bank, parse_bank_file(text % ("9876543210", "0012345671")))
+    with pytest.raises(BankFileError, match="account 0099999999 is not one of this customer's"):
+        load_bank_file(bank, parse_bank_file(text % ("9876543217", "0099999999")))
+    with pytest.raises(BankFileError, match="give either amount"):
+        parse_bank_file((text % ("9876543217", "0012345671")).replace(
+            'amount: "349.00"', 'amount: "349.00", billed: {ceiling: "500.00"}'))
+    assert count(bank, Domiciliation) == 0
+    counts = load_bank_file(bank, parse_bank_file(text % ("9876543217", "0012345671")))
+    assert counts["domiciliations"] == 1

@@ -3,12 +3,19 @@ list, the form (every refusal next to its field, nothing written), pausing,
 resuming and cancelling with the session's CSRF token."""
 import re
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import select
 
 from banking_core.domiciliations import today
 from banking_core.models import Domiciliation
+from tests.integration.helpers import without_demo_domiciliations
 
 OPERATION = re.compile(r'name="operacion" value="([0-9a-f]{32})"')
+
+
+@pytest.fixture(autouse=True)
+def no_demo_domiciliations(bank):
+    without_demo_domiciliations(bank)
 
 
 def domiciliations(bank):

@@ -161,7 +161,7 @@ def _create_tables() -> None:
                            name=op.f('ck_domiciliations_day_of_month')),
         sa.CheckConstraint('end_date IS NULL OR start_date <= end_date',
                            name=op.f('ck_domiciliations_dates')),
-        sa.CheckConstraint("created_channel IN ('web','agent')",
+        sa.CheckConstraint("created_channel IN ('web','agent','loaded')",
                            name=op.f('ck_domiciliations_created_channel')),
         sa.ForeignKeyConstraint(['customer_id'], ['customers.id'],
                                 name=op.f('fk_domiciliations_customer_id_customers')),
