@@ -528,7 +528,9 @@ class DomiciliationOccurrence(Base):
     amount_centavos: Mapped[int | None] = mapped_column(BigInteger)
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
     bill_id: Mapped[int | None] = mapped_column(ForeignKey("bills.id"))
-    last_error: Mapped[str | None] = mapped_column(String(40))  # a DomainError's code
+    # Why the last attempt did not pay: a DomainError's code, or no_bill,
+    # over_ceiling, bill_paid; paused or cancelled when the customer stopped it.
+    last_error: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
