@@ -11,12 +11,14 @@ from flask import (
 )
 from banking_core import errors
 from banking_core.agent_calls import DISPOSITIONS
+from banking_core.domiciliations import today as domiciliations_today
 from banking_core.sessions import agent_principal
 from telephony.call_control import CallControlUnavailable, CallGone
 from web import messages
 from web import sessions as web_sessions
 from web.login_limits import login_limits
 from web.messages import CALLER_AT, METHODS, REASONS
+from web.domiciliation_form import DomiciliationForm
 from web.payment_form import PaymentForm, carried_operation, posted_operation
 
 bp = Blueprint("desk", __name__, url_prefix="/escritorio", template_folder="templates")
@@ -169,7 +171,11 @@ def _call_page(handoff, form: PaymentForm | None = None, status: int = 200, *,
     bank = _bank()
     accounts = []
     if handoff.verified and handoff.status == "taken" and handoff.agent_id == g.agent.id:
-        accounts = bank.list_accounts(bank.handoff_principal(g.agent, handoff.id))
+        principal = bank.handoff_principal(g.agent, handoff.id)
+        accounts = bank.list_accounts(principal)
+        # The caller's domiciliations, and the form to domicile a service.
+        extra.setdefault("domiciliations", bank.list_domiciliations(principal))
+        extra.update(_domiciliation_form(bank, extra.get("dom_form")))
         if form is None:
             key = request.args.get("servicio") or handoff.keyed.get("service_key")
             if key:
@@ -275,6 +281,65 @@ def pay(handoff_id):
         return _call_page(handoff, form, 422)
     flash(f"Pago realizado. Folio {receipt.folio}: léalo al cliente.", "success")
     return redirect(url_for(".call", handoff_id=handoff_id, folio=receipt.folio))
+
+
+# ---- domiciliations for the caller ------------------------------------------------
+def _domiciliation_form(bank, dom_form: DomiciliationForm | None) -> dict:
+    """The call page's domiciliation form: the one being corrected, or a blank
+    one for the service the agent looked up (?domiciliar=KEY)."""
+    if dom_form is not None:
+        return {"dom_form": dom_form}
+    key = request.args.get("domiciliar", "").strip()[:20]
+    if not key:
+        return {"dom_form": None}
+    try:
+        return {"dom_form": DomiciliationForm.blank(bank.find_service(key),
+                                                    domiciliations_today(bank))}
+    except (errors.UnknownService, errors.ServiceInactive) as exc:
+        return {"dom_form": None, "dom_service_error": messages.message(exc)}
+
+
+@bp.post("/llamadas/<int:handoff_id>/domiciliar")
+@agent_required
+def domicile(handoff_id):
+    """Domicile a service for the verified caller, who says what to domicile."""
+    bank = _bank()
+    handoff = _handoff(handoff_id)
+    try:
+        service = bank.find_service(request.form.get("servicio", ""))
+    except (errors.UnknownService, errors.ServiceInactive) as exc:
+        return _call_page(handoff, status=422, dom_service_error=messages.message(exc))
+    form = DomiciliationForm.from_request(service, request.form)
+    operation = posted_operation(request.form)
+    if operation is None:
+        abort(400, "operación inválida")
+    asked = form.to_request()
+    if asked is not None:
+        try:
+            created = bank.agent_create_domiciliation(g.agent, handoff_id, asked,
+                                                      operation=operation)
+        except errors.CallerNotVerified as exc:  # said where the agent verifies
+            return _call_page(handoff, status=422, verify_error=messages.message(exc))
+        except errors.DomainError as exc:
+            form.refuse(exc)
+        else:
+            flash(f"Domiciliación registrada: primer cargo el {created.next_date:%d/%m/%Y}. "
+                  "Confírmelo al cliente.", "success")
+            return redirect(url_for(".call", handoff_id=handoff_id), 303)
+    return _call_page(handoff, status=422, dom_form=form)
+
+
+@bp.post("/llamadas/<int:handoff_id>/domiciliaciones/<int:domiciliation_id>/cancelar")
+@agent_required
+def cancel_domiciliation(handoff_id, domiciliation_id):
+    handoff = _handoff(handoff_id)
+    try:
+        _bank().agent_cancel_domiciliation(g.agent, handoff_id, domiciliation_id)
+    except (errors.UnknownDomiciliation, errors.DomiciliationClosed,
+            errors.HandoffUnavailable, errors.CallerNotVerified) as exc:
+        return _call_page(handoff, status=422, dom_error=messages.message(exc))
+    flash("Domiciliación cancelada. Confírmelo al cliente.", "success")
+    return redirect(url_for(".call", handoff_id=handoff_id), 303)
 
 
 @bp.post("/llamadas/<int:handoff_id>/cerrar")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select, update
 
-from banking_core import auth, errors
+from banking_core import auth, domiciliations, errors
 from banking_core.agents import AgentView, audit
 from banking_core.handoffs import HandoffView, view
 from banking_core.models import AgentAudit, Customer, Handoff
@@ -209,6 +209,39 @@ def record_payment(connection, *, agent_id: int, handoff_id: int, receipt) -> No
                        .values(folios=[*(folios or []), receipt.folio]))
     audit(connection, receipt.posted_at, "payment_posted", agent_id=agent_id,
           handoff_id=handoff_id, folio=receipt.folio, amount=receipt.amount_centavos)
+
+
+def create_domiciliation(bank, agent: AgentView, handoff_id: int, request, *, operation: str):
+    """A domiciliation for the verified caller, from the accounts that proof
+    allows; its audit entry commits with it. A refusal is audited too."""
+    principal = caller_principal(bank, agent, handoff_id)
+
+    def on_created(session, view):
+        audit(session, bank.clock(), "domiciliation_created", agent_id=agent.id,
+              handoff_id=handoff_id, service_key=view.service_key, day=view.day_of_month)
+
+    try:
+        return domiciliations.create(bank, principal, request, channel="agent",
+                                     agent_id=agent.id, on_created=on_created,
+                                     creation_key=f"agent:{handoff_id}:{operation}")
+    except errors.DomainError as exc:
+        with bank.unit_of_work() as uow:
+            audit(uow.session, bank.clock(), "domiciliation_refused", agent_id=agent.id,
+                  handoff_id=handoff_id, code=exc.code,
+                  service_key=str(request.service_key)[:8])
+            uow.commit()
+        raise
+
+
+def cancel_domiciliation(bank, agent: AgentView, handoff_id: int, domiciliation_id: int):
+    """The caller asked the agent to cancel one; audited with the change."""
+    principal = caller_principal(bank, agent, handoff_id)
+
+    def on_changed(session, view):
+        audit(session, bank.clock(), "domiciliation_cancelled", agent_id=agent.id,
+              handoff_id=handoff_id, service_key=view.service_key)
+
+    return domiciliations.cancel(bank, principal, domiciliation_id, on_changed=on_changed)
 
 
 def wrap_up(bank, agent: AgentView, handoff_id: int, *, disposition: str,

@@ -9,8 +9,8 @@ import structlog
 from sqlalchemy.orm import sessionmaker
 
 from banking_core import (
-    accounts, agent_calls, agents, auth, billers, calls, checkout, demo, handoffs, ledger,
-    payments,
+    accounts, agent_calls, agents, auth, billers, calls, checkout, demo, domiciliation_runs,
+    domiciliations, handoffs, ledger, payments,
 )
 from banking_core import sessions as session_store
 from banking_core.db import make_engine, make_session_factory
@@ -92,6 +92,25 @@ class Bank:
 
     def checkout_result(self, order: "checkout.Order") -> dict[str, str] | None:
         return checkout.result_fields(self, order)
+
+    # Domiciliations (docs/domiciliacion.md)
+    def create_domiciliation(self, principal, request, **options):
+        return domiciliations.create(self, principal, request, **options)
+
+    def list_domiciliations(self, principal):
+        return domiciliations.list_for(self, principal)
+
+    def pause_domiciliation(self, principal, domiciliation_id: int):
+        return domiciliations.pause(self, principal, domiciliation_id)
+
+    def resume_domiciliation(self, principal, domiciliation_id: int):
+        return domiciliations.resume(self, principal, domiciliation_id)
+
+    def cancel_domiciliation(self, principal, domiciliation_id: int):
+        return domiciliations.cancel(self, principal, domiciliation_id)
+
+    def run_due(self, now=None) -> "domiciliation_runs.RunReport":
+        return domiciliation_runs.run_due(self, now)
 
     # Hand-offs to agents: the caller's side (the IVR's webhooks)
     def open_handoff(self, request: "handoffs.HandoffRequest"):
@@ -184,6 +203,13 @@ class Bank:
 
     def wrap_up_handoff(self, agent, handoff_id: int, *, disposition: str, notes: str = ""):
         return agent_calls.wrap_up(self, agent, handoff_id, disposition=disposition, notes=notes)
+
+    def agent_create_domiciliation(self, agent, handoff_id: int, request, *, operation: str):
+        return agent_calls.create_domiciliation(self, agent, handoff_id, request,
+                                                operation=operation)
+
+    def agent_cancel_domiciliation(self, agent, handoff_id: int, domiciliation_id: int):
+        return agent_calls.cancel_domiciliation(self, agent, handoff_id, domiciliation_id)
 
     def agent_audit(self, *, handoff_id: int | None = None, limit: int = 200):
         return agent_calls.audit_log(self, handoff_id=handoff_id, limit=limit)

@@ -12,7 +12,12 @@ from typing import Callable
 
 import click
 
-from banking_core import accounts, biller_keys, errors, loader, migrate, notifications, payments
+import datetime as dt
+
+from banking_core import (
+    accounts, biller_keys, bills, domiciliation_runs, domiciliations, errors, loader, migrate,
+    notifications, payments,
+)
 from banking_core.money import format_mxn
 
 
@@ -239,6 +244,83 @@ def biller_addresses(service_key, notification_url, no_notifications, return_ori
     click.echo(f"{found.service_key}  {found.name}\n"
                f"  notification URL: {found.notification_url or '(none)'}\n"
                f"  return origins:   {', '.join(found.return_origins) or '(none)'}")
+
+
+# ---- ivr bank run-due, domiciliations, bills (docs/domiciliacion.md) -------------
+def _moment(text: str | None):
+    """--now: an ISO date-time; without an offset, in the bank's time zone."""
+    if text is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not an ISO date-time such as 2027-01-05T09:00",
+                                 param_hint="--now") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=_bank().policy.timezone)
+    return moment.astimezone(dt.timezone.utc)
+
+
+@bank_cli.command("run-due")
+@click.option("--now", "now_text", metavar="ISO",
+              help="Run as of this moment (default: now), e.g. 2027-01-05T09:00 (bank time).")
+def bank_run_due(now_text):
+    """Charge every domiciliation due (safe to run every minute, from several
+    places at once: each date is charged once). Exit 1 if an attempt broke."""
+    report = domiciliation_runs.run_due(_bank(), _moment(now_text))
+    for o in report.outcomes:
+        amount = format_mxn(o.amount_centavos) if o.amount_centavos else "-"
+        said = {"posted": f"posted   folio {o.folio}", "retry": f"retry    ({o.code})",
+                "failed": f"failed   ({o.code}); customer e-mailed",
+                "skipped": f"skipped  ({o.code})", "cancelled": f"dropped  ({o.code})"}
+        click.echo(f"domiciliation {o.domiciliation_id:>5}  {o.due_date:%Y-%m-%d}"
+                   f"{amount:>14}  {said[o.result]}")
+    click.echo(", ".join(f"{n} {k}" for k, n in report.counts().items()))
+    if report.errors:
+        sys.exit(1)
+
+
+@bank_cli.command("domiciliations")
+@click.option("--limit", default=200, show_default=True, type=click.IntRange(1, 10000))
+def bank_domiciliations(limit):
+    """List the domiciliations, newest first, with their latest charge."""
+    click.echo(f"{'id':>5}  {'status':<10}{'customer':>9}  {'service':<8}{'account':<9}"
+               f"{'amount':<24}{'day':>4}  {'next':<12}last")
+    for d in domiciliations.list_all(_bank(), limit=limit):
+        amount = format_mxn(d.amount_centavos) if d.amount_mode == "fixed" \
+            else f"billed, up to {format_mxn(d.ceiling_centavos)}"
+        last = "" if d.last is None else \
+            f"{d.last.due_date:%Y-%m-%d} {d.last.status}" + \
+            (f" {d.last.folio}" if d.last.folio else "") + \
+            (f" ({d.last.last_error})" if d.last.last_error else "")
+        next_date = f"{d.next_date:%Y-%m-%d}" if d.next_date else "-"
+        click.echo(f"{d.id:>5}  {d.status:<10}{d.customer_id:>9}  {d.service_key:<8}"
+                   f"*{d.account_last4:<8}{amount:<24}{d.day_of_month:>4}  {next_date:<12}{last}")
+
+
+bills_cli = click.Group("bills", help="Billers' bills: what a domiciliation 'for the amount "
+                                      "billed' pays.")
+bank_cli.add_command(bills_cli)
+
+
+@bills_cli.command("load")
+@click.argument("path", type=click.Path(dir_okay=False))
+def bills_load(path):
+    """Load billers' bills from a CSV file (format: docs/domiciliacion.md).
+    All or nothing."""
+    try:
+        counts = bills.load_file(_bank(), path)
+    except bills.BillFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"bills: {counts['created']} loaded, {counts['replaced']} replaced")
+
+
+@bills_cli.command("list")
+@click.option("--limit", default=200, show_default=True, type=click.IntRange(1, 10000))
+def bills_list(limit):
+    """List the bills, latest period first."""
+    for bill in bills.list_bills(_bank(), limit=limit):
+        click.echo(bills.describe(bill))
 
 
 # ---- ivr notify -----------------------------------------------------------

@@ -107,6 +107,30 @@ class CheckoutRefused(DomainError):
         return self.details["reason"]
 
 
+class InvalidSchedule(DomainError):
+    """A domiciliation's calendar is not possible. `details`: field (day,
+    start, end) and reason (not_a_day, in_the_past, before_start,
+    no_occurrence)."""
+
+    code = "invalid_schedule"
+
+
+class DomiciliationExists(DomainError):
+    """The customer already domiciled that service with those references."""
+
+    code = "domiciliation_exists"
+
+
+class UnknownDomiciliation(DomainError):
+    code = "unknown_domiciliation"
+
+
+class DomiciliationClosed(DomainError):
+    """The domiciliation was cancelled or has ended: it cannot change any more."""
+
+    code = "domiciliation_closed"
+
+
 class InvalidRequest(DomainError):
     """A channel called the core with something malformed (a programming or
     input error, not a business rule)."""

@@ -10,7 +10,7 @@ import dataclasses
 from sqlalchemy import func, insert, select, update
 
 from banking_core.models import (
-    Account, Biller, CUSTOMER_ACCOUNT_KINDS, Entry, OutboxMessage, Payment, Transfer,
+    Account, Biller, CHANNELS, CUSTOMER_ACCOUNT_KINDS, Entry, OutboxMessage, Payment, Transfer,
 )
 
 
@@ -129,10 +129,11 @@ def _verify_daily_totals(session, problems: list[str], day_start, local_date) ->
     )}
     for account in session.execute(
         select(Account.id, Account.number, Account.spent_phone_centavos,
-               Account.spent_web_centavos, Account.spent_agent_centavos)
+               Account.spent_web_centavos, Account.spent_agent_centavos,
+               Account.spent_domiciliacion_centavos)
         .where(Account.spent_on == local_date).order_by(Account.id)
     ):
-        for channel in ("phone", "web", "agent"):
+        for channel in CHANNELS:
             kept = getattr(account, f"spent_{channel}_centavos")
             actual = paid.get((account.id, channel), 0)
             if kept != actual:

@@ -12,11 +12,12 @@ import yaml
 from pydantic import ValidationError
 from sqlalchemy import func, insert, select
 
-from banking_core import biller_keys
+from banking_core import biller_keys, errors, schedule
+from banking_core.billers import load_service
 from banking_core.checkdigits import make_clabe
 from banking_core.ledger import post_transfer
 from banking_core.models import (
-    Account, Agent, Biller, BillerReference, Credential, Customer,
+    Account, Agent, Biller, BillerReference, Credential, Customer, Domiciliation,
 )
 from banking_core.loader_schema import BankFile
 
@@ -76,7 +77,8 @@ def _ensure_capital(session, now) -> int:
 def load_bank_file(bank, bank_file: BankFile) -> dict[str, int]:
     """Insert everything in the file in one transaction; duplicates are errors."""
     now = bank.clock()
-    counts = dict(billers=0, customers=0, accounts=0, credentials=0, agents=0)
+    counts = dict(billers=0, customers=0, accounts=0, credentials=0, agents=0,
+                  domiciliations=0)
     hasher, policy = bank.hasher, bank.policy
     with bank.unit_of_work() as uow:
         s = uow.session
@@ -152,6 +154,10 @@ def load_bank_file(bank, bank_file: BankFile) -> dict[str, int]:
                     _add_credential(s, hasher, f"{at} → login_nip", customer.id, "account",
                                     acc.number, acc.login_nip, account_id, now)
                     counts["credentials"] += 1
+            for j, dom in enumerate(spec.domiciliations):
+                _add_domiciliation(s, bank, f"{where} → domiciliations[{j}] {dom.service_key!r}",
+                                   customer.id, spec, dom, now)
+                counts["domiciliations"] += 1
 
         for i, spec in enumerate(bank_file.agents):
             if s.scalar(select(Agent.id).where(Agent.username == spec.username)):
@@ -174,6 +180,34 @@ def _add_credential(session, hasher, where, customer_id, kind, identifier, nip, 
         account_id=account_id, secret_hash=hasher.hash_secret(nip), failed_attempts=0,
         created_at=now,
     ))
+    session.flush()
+
+
+def _add_domiciliation(session, bank, where, customer_id, customer, spec, now) -> None:
+    """A customer's domiciliation, checked by the rules a customer's meets
+    (banking_core/domiciliations.py), except that its start may be past: its
+    first charge is then the next date from the day it is loaded."""
+    if spec.account not in {a.number for a in customer.accounts}:
+        raise BankFileError(f"{where}: account {spec.account} is not one of this customer's")
+    try:
+        service = load_service(session, spec.service_key)
+        references = service.check_references(spec.references)
+        service.check_amount(spec.amount if spec.billed is None else spec.billed.ceiling)
+    except errors.DomainError as exc:
+        raise BankFileError(f"{where}: {exc.message}") from None
+    today = now.astimezone(bank.policy.timezone).date()
+    first = schedule.next_due(spec.day, start=spec.start, end=spec.end, today=today)
+    if first is None:
+        raise BankFileError(f"{where}: its end has passed: no charge is left")
+    refs = list(references) + [None] * (3 - len(references))
+    session.add(Domiciliation(
+        customer_id=customer_id, biller_id=service.id, reference1=refs[0], reference2=refs[1],
+        reference3=refs[2],
+        account_id=session.scalar(select(Account.id).where(Account.number == spec.account)),
+        amount_mode="fixed" if spec.billed is None else "billed", amount_centavos=spec.amount,
+        ceiling_centavos=None if spec.billed is None else spec.billed.ceiling,
+        day_of_month=spec.day, start_date=spec.start, end_date=spec.end, next_date=first,
+        status="active", created_channel="loaded", created_at=now, updated_at=now))
     session.flush()
 
 

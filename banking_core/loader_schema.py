@@ -6,6 +6,7 @@ centavos exactly.
 """
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal, Optional
 
 import phonenumbers
@@ -36,6 +37,13 @@ def digits(value, length: int, what: str) -> str:
     if not is_ascii_digits(text, length=length):
         raise ValueError(f"{what} must be exactly {length} digits (quote it to keep leading zeros)")
     return text
+
+
+def service_key(value) -> str:
+    text = str(value)
+    if not is_ascii_digits(text, max_length=8):
+        raise ValueError("a service key is 1 to 8 digits")
+    return str(int(text))
 
 
 def nip(value) -> str:
@@ -108,12 +116,48 @@ class AccountSpec(Strict):
         return text
 
 
+class BilledSpec(Strict):
+    ceiling: int
+
+    _pesos = field_validator("ceiling", mode="before")(lambda cls, v: pesos(v))
+
+
+class DomiciliationSpec(Strict):
+    """A monthly charge (docs/domiciliacion.md): a fixed `amount`, or `billed`
+    (the biller's bill of each month) up to its ceiling."""
+    service_key: str
+    references: list[str] = Field(min_length=1, max_length=MAX_REFERENCES)
+    account: str  # one of this customer's account numbers
+    amount: Optional[int] = None
+    billed: Optional[BilledSpec] = None
+    day: int = Field(ge=1, le=31)
+    start: dt.date
+    end: Optional[dt.date] = None
+
+    _key = field_validator("service_key", mode="before")(lambda cls, v: service_key(v))
+    _account = field_validator("account", mode="before")(
+        lambda cls, v: digits(v, 10, "an account number"))
+    _amount = field_validator("amount", mode="before")(
+        lambda cls, v: None if v is None else pesos(v))
+    _references = field_validator("references", mode="before")(
+        lambda cls, v: [str(r) for r in v] if isinstance(v, list) else v)
+
+    @model_validator(mode="after")
+    def _rule(self):
+        if (self.amount is None) == (self.billed is None):
+            raise ValueError("give either amount (fixed) or billed: {ceiling: ...}")
+        if self.end is not None and self.end < self.start:
+            raise ValueError("end is before start")
+        return self
+
+
 class CustomerSpec(Strict):
     name: str = Field(min_length=1, max_length=120)
     email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
     phone: Optional[str] = None
     access_key: Optional[AccessKeySpec] = None
     accounts: list[AccountSpec] = Field(min_length=1)
+    domiciliations: list[DomiciliationSpec] = Field(default_factory=list)
 
     @field_validator("phone", mode="before")
     @classmethod
@@ -220,13 +264,7 @@ class BillerSpec(Strict):
                                  "lower case, nothing after)")
         return v
 
-    @field_validator("service_key", mode="before")
-    @classmethod
-    def _key(cls, v):
-        text = str(v)
-        if not is_ascii_digits(text, max_length=8):
-            raise ValueError("a service key is 1 to 8 digits")
-        return str(int(text))
+    _key = field_validator("service_key", mode="before")(lambda cls, v: service_key(v))
 
 
 class AgentSpec(Strict):

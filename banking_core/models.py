@@ -32,7 +32,10 @@ NAMING = {
 
 CUSTOMER_ACCOUNT_KINDS = ("cheques", "ahorro", "nomina")
 INTERNAL_ACCOUNT_KINDS = ("collection", "capital")
-CHANNELS = ("phone", "web", "agent")
+# Each with its own daily limit and running total on the account row. A
+# domiciliation's monthly charges post as "domiciliacion" (ASCII: the code is
+# also part of setting and column names; the pages say "domiciliación").
+CHANNELS = ("phone", "web", "agent", "domiciliacion")
 CREDENTIAL_KINDS = ("access_key", "card", "account")
 
 
@@ -102,6 +105,8 @@ class Account(Base):
     spent_phone_centavos: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     spent_web_centavos: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     spent_agent_centavos: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    spent_domiciliacion_centavos: Mapped[int] = mapped_column(BigInteger, default=0,
+                                                              server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
     customer: Mapped[Customer | None] = relationship(back_populates="accounts")
@@ -289,14 +294,14 @@ class Payment(Base):
     __tablename__ = "payments"
     __table_args__ = (
         CheckConstraint("amount_centavos > 0", name="positive"),
-        CheckConstraint("channel IN ('phone','web','agent')", name="channel"),
+        CheckConstraint("channel IN ('phone','web','agent','domiciliacion')", name="channel"),
         Index("ix_payments_daily_limit", "account_id", "channel", "posted_at"),
         Index("ix_payments_customer_posted", "customer_id", "posted_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     folio: Mapped[str] = mapped_column(String(10), unique=True)
-    channel: Mapped[str] = mapped_column(String(8))
+    channel: Mapped[str] = mapped_column(String(16))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     biller_id: Mapped[int] = mapped_column(ForeignKey("billers.id"))
@@ -508,3 +513,107 @@ class CheckoutOrder(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Domiciliation(Base):
+    """A customer's standing order to pay a service every month from one of
+    their accounts (banking_core/domiciliations.py; docs/domiciliacion.md).
+    `next_date` is the next occurrence not yet scheduled: the scheduler turns
+    it into an occurrence row and moves it on (none once it ends)."""
+
+    __tablename__ = "domiciliations"
+    __table_args__ = (
+        CheckConstraint("status IN ('active','paused','cancelled','finished')", name="status"),
+        CheckConstraint("amount_mode IN ('fixed','billed')", name="amount_mode"),
+        CheckConstraint(
+            "(amount_mode = 'fixed' AND amount_centavos > 0 AND ceiling_centavos IS NULL) OR "
+            "(amount_mode = 'billed' AND ceiling_centavos > 0 AND amount_centavos IS NULL)",
+            name="amount_rule"),
+        CheckConstraint("day_of_month BETWEEN 1 AND 31", name="day_of_month"),
+        CheckConstraint("end_date IS NULL OR start_date <= end_date", name="dates"),
+        # web | agent | loaded (a bank file's, `ivr bank load`)
+        CheckConstraint("created_channel IN ('web','agent','loaded')", name="created_channel"),
+        Index("ix_domiciliations_due", "status", "next_date"),
+        Index("ix_domiciliations_customer", "customer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    biller_id: Mapped[int] = mapped_column(ForeignKey("billers.id"))
+    reference1: Mapped[str] = mapped_column(String(40))
+    reference2: Mapped[str | None] = mapped_column(String(40))
+    reference3: Mapped[str | None] = mapped_column(String(40))
+    amount_mode: Mapped[str] = mapped_column(String(8))
+    amount_centavos: Mapped[int | None] = mapped_column(BigInteger)
+    ceiling_centavos: Mapped[int | None] = mapped_column(BigInteger)
+    day_of_month: Mapped[int] = mapped_column(Integer)
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    next_date: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), default="active")
+    created_channel: Mapped[str] = mapped_column(String(8))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    # The form's operation id: a double submit finds the first one.
+    creation_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    @property
+    def references(self) -> list[str]:
+        return [r for r in (self.reference1, self.reference2, self.reference3) if r is not None]
+
+
+class DomiciliationOccurrence(Base):
+    """One due date of a domiciliation: unique per (domiciliation, date), so
+    however many scheduler runs overlap, each date is charged at most once
+    (its payment's idempotency key, `dom:<id>:<date>`, is the second lock).
+    due → paid | failed | skipped | cancelled."""
+
+    __tablename__ = "domiciliation_occurrences"
+    __table_args__ = (
+        UniqueConstraint("domiciliation_id", "due_date", name="uq_domiciliation_occurrences_date"),
+        CheckConstraint("status IN ('due','paid','failed','skipped','cancelled')",
+                        name="status"),
+        CheckConstraint("attempts >= 0", name="attempts"),
+        Index("ix_domiciliation_occurrences_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    domiciliation_id: Mapped[int] = mapped_column(ForeignKey("domiciliations.id"))
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), default="due")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    amount_centavos: Mapped[int | None] = mapped_column(BigInteger)
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
+    bill_id: Mapped[int | None] = mapped_column(ForeignKey("bills.id"))
+    # Why the last attempt did not pay: a DomainError's code, or no_bill,
+    # over_ceiling, bill_paid; paused or cancelled when the customer stopped it.
+    last_error: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Bill(Base):
+    """What a biller says one customer owes for one period (`ivr bank bills
+    load`): what a domiciliation "for the amount billed" pays."""
+
+    __tablename__ = "bills"
+    __table_args__ = (
+        UniqueConstraint("biller_id", "references_key", "period", name="uq_bills_period"),
+        CheckConstraint("amount_centavos > 0", name="positive"),
+        CheckConstraint("status IN ('open','paid')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    biller_id: Mapped[int] = mapped_column(ForeignKey("billers.id"))
+    # The references as the biller's rules normalize them, joined by "|".
+    references_key: Mapped[str] = mapped_column(String(130))
+    period: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    amount_centavos: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(8), default="open")
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

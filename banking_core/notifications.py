@@ -28,7 +28,21 @@ LEASE = dt.timedelta(minutes=5)
 MAX_BACKOFF = dt.timedelta(hours=1)
 
 CHANNEL_NAMES = {"phone": "Línea Directa", "web": "Conexión Personal",
-                 "agent": "Línea Directa (ejecutivo)"}
+                 "agent": "Línea Directa (ejecutivo)", "domiciliacion": "Domiciliación"}
+
+# Why a domiciliation's charge was not made (domiciliation_runs), in the
+# customer's words.
+UNPAID_REASONS = {
+    "insufficient_funds": "la cuenta de retiro no tuvo saldo suficiente",
+    "over_daily_limit": "el cargo rebasaba el límite diario de pagos domiciliados de la cuenta",
+    "service_inactive": "el servicio no estaba recibiendo pagos",
+    "no_bill": "el proveedor del servicio no nos envió el importe a pagar de ese mes",
+    "over_ceiling": "el importe del recibo rebasa el tope que usted fijó",
+    "account_not_owned": "la cuenta de retiro ya no está disponible",
+    "unknown_service": "el servicio ya no existe",
+    "invalid_reference": "el proveedor ya no acepta las referencias registradas",
+    "amount_out_of_range": "el importe está fuera del rango que acepta el servicio",
+}
 
 
 class MailSender(Protocol):
@@ -77,19 +91,30 @@ def sender_from_settings(settings) -> MailSender:
 def render(message: OutboxMessage, mail_from: str) -> EmailMessage:
     if message.kind == checkout_mail.KIND:
         return checkout_mail.render(message, mail_from)
-    p = message.payload
     mail = EmailMessage()
     mail["From"] = mail_from
     mail["To"] = message.recipient
-    mail["Subject"] = f"Comprobante de pago {p['folio']}: {p['service_name']}"
     mail["Date"] = formatdate(localtime=False)
     mail["Message-ID"] = make_msgid(domain="lineadirecta.example")
     mail["X-Outbox-Id"] = str(message.id)
+    if message.kind == "domiciliation_unpaid":
+        _unpaid(mail, message.payload)
+    else:
+        _confirmation(mail, message.payload)
+    return mail
+
+
+def _confirmation(mail: EmailMessage, p: dict) -> None:
+    mail["Subject"] = f"Comprobante de pago {p['folio']}: {p['service_name']}"
     mail["X-Folio"] = p["folio"]
     references = ", ".join(p["references"])
+    if p["channel"] == "domiciliacion":
+        what = "Le confirmamos el cargo de su pago domiciliado."
+    else:
+        what = f"Le confirmamos el pago realizado por {CHANNEL_NAMES.get(p['channel'], p['channel'])}."
     mail.set_content(
         f"Estimado(a) {p['customer_name']}:\n\n"
-        f"Le confirmamos el pago realizado por {CHANNEL_NAMES.get(p['channel'], p['channel'])}.\n\n"
+        f"{what}\n\n"
         f"  Folio:             {p['folio']}\n"
         f"  Importe:           {p['amount']} MXN\n"
         f"  Fecha:             {p['date']}\n"
@@ -100,7 +125,27 @@ def render(message: OutboxMessage, mail_from: str) -> EmailMessage:
         "Conserve este folio para cualquier aclaración.\n"
         "Si usted no reconoce esta operación, llame a Línea Directa.\n"
     )
-    return mail
+
+
+def _unpaid(mail: EmailMessage, p: dict) -> None:
+    mail["Subject"] = f"No se realizó su pago domiciliado: {p['service_name']}"
+    reason = UNPAID_REASONS.get(p["reason"], "no fue posible realizar el cargo")
+    if p["reason"] == "over_ceiling" and p.get("amount") and p.get("ceiling"):
+        reason += f" ({p['amount']} MXN; su tope es de {p['ceiling']} MXN)"
+    tries = p.get("attempts") or 1
+    tried = "" if tries == 1 else f" Lo intentamos {tries} veces, un día tras otro."
+    amount = f"  Importe:           {p['amount']} MXN\n" if p.get("amount") else ""
+    mail.set_content(
+        f"Estimado(a) {p['customer_name']}:\n\n"
+        f"No pudimos realizar el cargo domiciliado del {p['due_date']} porque {reason}.{tried}\n\n"
+        f"  Servicio:          {p['service_key']} {p['service_name']}\n"
+        f"  Referencia(s):     {', '.join(p['references'])}\n"
+        f"{amount}"
+        f"  Cuenta de retiro:  terminación {p['account_last4']}\n\n"
+        "Este mes no se hará otro intento. Si lo desea, pague el servicio en Conexión "
+        "Personal o en Línea Directa. Su domiciliación sigue vigente para los próximos meses; "
+        "puede consultarla, pausarla o cancelarla en Conexión Personal.\n"
+    )
 
 
 @dataclasses.dataclass

@@ -6,6 +6,8 @@ import datetime as dt
 from typing import Callable
 from zoneinfo import ZoneInfo
 
+from banking_core.models import CHANNELS
+
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
@@ -16,7 +18,8 @@ class BankPolicy:
     max_failed_attempts: int = 3
     timezone: ZoneInfo = ZoneInfo("America/Mexico_City")
     daily_limits: dict = dataclasses.field(
-        default_factory=lambda: {"phone": 2_000_000, "web": 5_000_000, "agent": 2_000_000}
+        default_factory=lambda: {"phone": 2_000_000, "web": 5_000_000, "agent": 2_000_000,
+                                 "domiciliacion": 5_000_000}
     )
     clabe_bank_code: str = "999"
     clabe_plaza_code: str = "180"
@@ -26,7 +29,7 @@ class BankPolicy:
         return cls(
             max_failed_attempts=settings.max_failed_attempts,
             timezone=ZoneInfo(settings.bank_timezone),
-            daily_limits={c: settings.daily_limit(c) for c in ("phone", "web", "agent")},
+            daily_limits={c: settings.daily_limit(c) for c in CHANNELS},
             clabe_bank_code=settings.clabe_bank_code,
             clabe_plaza_code=settings.clabe_plaza_code,
         )

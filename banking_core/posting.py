@@ -26,12 +26,12 @@ import datetime as dt
 import json
 
 import psycopg
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, null, select, update
 from sqlalchemy.exc import DBAPIError
 
 from banking_core import db
 from banking_core.ledger import post_transfer
-from banking_core.models import Account, Biller, Customer, OutboxMessage, Payment
+from banking_core.models import Account, Biller, CHANNELS, Customer, OutboxMessage, Payment
 
 CUSTOMER_KINDS = ("cheques", "ahorro", "nomina")
 
@@ -165,13 +165,14 @@ def _post_with_statements(connection, r: PostingRequest) -> PostingResult:
     ).one_or_none()
     if current is None:
         return PostingResult("stale_service")
+    # A domiciliation's charges have no per-account limit: the bank's default.
     limit_column = {"phone": Account.limit_phone_centavos, "web": Account.limit_web_centavos,
-                    "agent": Account.limit_agent_centavos}[r.channel]
+                    "agent": Account.limit_agent_centavos}.get(r.channel, null())
     account = connection.execute(
         select(Account.customer_id, Account.kind, Account.number, Account.balance_centavos,
                limit_column.label("own_limit"), Account.spent_on, Account.spent_phone_centavos,
                Account.spent_web_centavos, Account.spent_agent_centavos,
-               Customer.name, Customer.email)
+               Account.spent_domiciliacion_centavos, Customer.name, Customer.email)
         .join(Customer, Customer.id == Account.customer_id)
         .where(Account.id == r.account_id).with_for_update(of=Account)
     ).one_or_none()
@@ -196,7 +197,7 @@ def _post_with_statements(connection, r: PostingRequest) -> PostingResult:
     daily_limit = account.own_limit if account.own_limit is not None else r.default_limit
     # The day's running totals live on the locked row (see models.Account).
     today = {c: (getattr(account, f"spent_{c}_centavos") if account.spent_on == r.local_date
-                 else 0) for c in ("phone", "web", "agent")}
+                 else 0) for c in CHANNELS}
     spent = today[r.channel]
     if spent + r.amount_centavos > daily_limit:
         return PostingResult("over_daily_limit", spent=spent, daily_limit=daily_limit,
@@ -221,7 +222,8 @@ def _post_with_statements(connection, r: PostingRequest) -> PostingResult:
     connection.execute(
         update(Account).where(Account.id == r.account_id)
         .values(spent_on=r.local_date, spent_phone_centavos=today["phone"],
-                spent_web_centavos=today["web"], spent_agent_centavos=today["agent"])
+                spent_web_centavos=today["web"], spent_agent_centavos=today["agent"],
+                spent_domiciliacion_centavos=today["domiciliacion"])
     )
     connection.execute(insert(OutboxMessage).values(
         kind="payment_confirmation", payment_id=payment_id, recipient=account.email,

@@ -134,6 +134,7 @@ class Settings:
     daily_limit_phone: int = 2_000_000
     daily_limit_web: int = 5_000_000
     daily_limit_agent: int = 2_000_000
+    daily_limit_domiciliacion: int = 5_000_000
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_username: str = ""
@@ -193,6 +194,7 @@ class Settings:
             "phone": self.daily_limit_phone,
             "web": self.daily_limit_web,
             "agent": self.daily_limit_agent,
+            "domiciliacion": self.daily_limit_domiciliacion,
         }[channel]
 
     @classmethod
@@ -231,6 +233,8 @@ class Settings:
             daily_limit_phone=_read(env, "DAILY_LIMIT_PHONE", _pesos, cls.daily_limit_phone),
             daily_limit_web=_read(env, "DAILY_LIMIT_WEB", _pesos, cls.daily_limit_web),
             daily_limit_agent=_read(env, "DAILY_LIMIT_AGENT", _pesos, cls.daily_limit_agent),
+            daily_limit_domiciliacion=_read(env, "DAILY_LIMIT_DOMICILIACION", _pesos,
+                                            cls.daily_limit_domiciliacion),
             smtp_host=_read(env, "SMTP_HOST", _text, ""),
             smtp_port=_read(env, "SMTP_PORT", _integer, cls.smtp_port),
             smtp_username=_read(env, "SMTP_USERNAME", _text, ""),
@@ -327,7 +331,7 @@ class Settings:
             raise ConfigError("METRICS_TOKEN: set a random token of at least 32 characters")
         if self.readyz_max_outbox_pending < 1:
             raise ConfigError("READYZ_MAX_OUTBOX_PENDING: must be at least 1")
-        for channel in ("phone", "web", "agent"):
+        for channel in ("phone", "web", "agent", "domiciliacion"):
             if self.daily_limit(channel) <= 0:
                 raise ConfigError(f"DAILY_LIMIT_{channel.upper()}: must be positive")
         secrets = {"SECRET_KEY": self.secret_key, "NIP_PEPPER": self.nip_pepper,

@@ -5,6 +5,9 @@ docs/deploy.md).
 - Every `--interval` seconds it delivers the outbox's due e-mails (the
   confirmations the IVR and the web promise), so a payment's e-mail leaves
   within about that long. A round is one indexed query when nothing is due.
+- Every `--due-every` seconds it charges the domiciliations that are due
+  (`ivr bank run-due`; banking_core/domiciliation_runs.py): each date once,
+  however many workers or cron jobs run it too.
 - Every `--sweep-every` seconds, with REDIS_URL, it records the calls whose
   end Twilio reported while the database could not take their records
   (ivr/call_end.py), and saves the recordings of calls idle for
@@ -29,7 +32,7 @@ import structlog
 from flask import current_app
 from flask.cli import with_appcontext
 
-from banking_core import call_transcripts, notifications
+from banking_core import call_transcripts, domiciliation_runs, notifications
 from ivr import recording
 from ivr.call_end import finish_reported
 
@@ -98,7 +101,11 @@ class Worker:
                 self.sleep(min(NAP, max(wake - self.clock(), 0)))
 
 
-def jobs_for(app, *, interval: float, sweep_every: float, sweep_idle: float) -> list[Job]:
+DUE_EVERY = 60.0  # seconds between domiciliation rounds, by default
+
+
+def jobs_for(app, *, interval: float, sweep_every: float, sweep_idle: float,
+             due_every: float = DUE_EVERY) -> list[Job]:
     settings, bank = app.extensions["settings"], app.extensions["bank"]
     sender = notifications.sender_from_settings(settings)
 
@@ -106,7 +113,12 @@ def jobs_for(app, *, interval: float, sweep_every: float, sweep_idle: float) -> 
         result = notifications.deliver_due(bank, sender, mail_from=settings.mail_from)
         return {"sent": result.sent, "failed": result.failed}
 
+    def charge_due() -> dict:
+        return domiciliation_runs.run_due(bank).counts()
+
     jobs = [Job("outbox", interval, deliver)]
+    if due_every > 0:
+        jobs.append(Job("domiciliations", due_every, charge_due))
     if settings.redis_url and sweep_every > 0:
         store = app.extensions["ivr"].store
         jobs.append(Job("transcripts_sweep", sweep_every,
@@ -115,34 +127,40 @@ def jobs_for(app, *, interval: float, sweep_every: float, sweep_idle: float) -> 
     return jobs
 
 
-def describe(settings, interval: float, sweep_every: float) -> str:
+def describe(settings, interval: float, sweep_every: float,
+             due_every: float = DUE_EVERY) -> str:
     """What the worker does, as the banner and the worker's log say it."""
     where = (f"SMTP {settings.smtp_host}:{settings.smtp_port}" if settings.smtp_host
              else f"files in {settings.outbox_dir}/")
     sweep = (f"; transcripts sweep every {sweep_every:g} s"
              if settings.redis_url and sweep_every > 0 else "")
-    return f"e-mails every {interval:g} s as {where}{sweep}"
+    due = f"; domiciliations every {due_every:g} s" if due_every > 0 else ""
+    return f"e-mails every {interval:g} s as {where}{due}{sweep}"
 
 
 @click.command("worker")
 @click.option("--interval", default=1.0, show_default=True, type=click.FloatRange(0.1, 3600),
               help="Seconds between outbox rounds (how long a confirmation may wait).")
+@click.option("--due-every", default=DUE_EVERY, show_default=True,
+              type=click.FloatRange(0),
+              help="Seconds between domiciliation rounds (0: never; then run "
+                   "`ivr bank run-due` from cron).")
 @click.option("--sweep-every", default=60.0, show_default=True, type=click.FloatRange(0),
               help="Seconds between transcript sweeps (with REDIS_URL; 0: never).")
 @click.option("--sweep-idle", default=900, show_default=True, type=click.IntRange(1),
               help="A call idle this many seconds has its recording saved by the sweep.")
 @with_appcontext
-def worker_command(interval, sweep_every, sweep_idle):
-    """Deliver queued e-mails and sweep abandoned calls' recordings until
-    stopped (Ctrl-C or SIGTERM)."""
+def worker_command(interval, due_every, sweep_every, sweep_idle):
+    """Deliver queued e-mails, charge due domiciliations and sweep abandoned
+    calls' recordings until stopped (Ctrl-C or SIGTERM)."""
     app = current_app._get_current_object()
     worker = Worker(jobs_for(app, interval=interval, sweep_every=sweep_every,
-                             sweep_idle=sweep_idle))
+                             sweep_idle=sweep_idle, due_every=due_every))
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, worker.stop)
     settings = app.extensions["settings"]
     log.info("worker_started", jobs=[job.name for job in worker.jobs],
-             does=describe(settings, interval, sweep_every))
+             does=describe(settings, interval, sweep_every, due_every))
     if not settings.redis_url:
         log.info("worker_no_sweep", why="no REDIS_URL: call state lives in the server process")
     worker.run()

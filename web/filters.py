@@ -11,6 +11,8 @@ FILTERS = {
     "audit_detail": messages.audit_detail,
     "handoff_status": lambda status: messages.HANDOFF_STATUS.get(status, status),
     "role": lambda role: messages.ROLES.get(role, role),
+    "domiciliation_status": lambda status: messages.DOMICILIATION_STATUS.get(status, status),
+    "charge_summary": messages.charge_summary,
 }
 
 

@@ -33,7 +33,50 @@ SIMPLE = {
     "caller_not_on_line": "El cliente no está en la línea con usted.",
     "caller_still_waiting": ("El cliente sigue en la fila: conéctese con él o libere la "
                              "llamada para otro ejecutivo."),
+    "domiciliation_exists": ("Ese servicio ya está domiciliado con esas referencias. Puede "
+                             "consultarlo, pausarlo o cancelarlo en Domiciliaciones."),
+    "unknown_domiciliation": "No encontramos esa domiciliación.",
+    "domiciliation_closed": "Esa domiciliación ya no está vigente: no se puede cambiar.",
+    "invalid_schedule": "Revise el día y las fechas de la domiciliación.",
 }
+
+# Why a domiciliation's calendar was refused (errors.InvalidSchedule's reason).
+SCHEDULE_REASONS = {
+    "not_a_day": "Elija un día del mes, del 1 al 31.",
+    "in_the_past": "La fecha de inicio no puede ser anterior a hoy.",
+    "before_start": "La fecha de término debe ser igual o posterior a la de inicio.",
+    "no_occurrence": ("Entre el inicio y el término no cae ningún cargo: elija otro día "
+                      "o un término posterior."),
+}
+DOMICILIATION_STATUS = {"active": "Activa", "paused": "En pausa", "cancelled": "Cancelada",
+                        "finished": "Terminada"}
+# A charge's state, and why it was not made (banking_core/domiciliation_runs.py).
+CHARGE_STATUS = {"due": "pendiente", "paid": "cobrado", "failed": "no se pudo cobrar",
+                 "skipped": "no se cobró", "cancelled": "no se cobró"}
+CHARGE_REASONS = {
+    "insufficient_funds": "saldo insuficiente",
+    "over_daily_limit": "rebasaba el límite diario",
+    "service_inactive": "el servicio no recibía pagos",
+    "no_bill": "el servicio no envió el importe del mes",
+    "over_ceiling": "el recibo rebasaba su tope",
+    "bill_paid": "el recibo ya estaba pagado",
+    "paused": "domiciliación en pausa",
+    "cancelled": "domiciliación cancelada",
+}
+
+
+def charge_summary(last) -> str:
+    """The latest charge of a domiciliation in a few words, or "" if none yet."""
+    if last is None:
+        return ""
+    said = f"{last.due_date:%d/%m/%Y}: {CHARGE_STATUS.get(last.status, last.status)}"
+    if last.folio:
+        said += f", folio {last.folio}"
+    if last.status == "due" and last.last_error:
+        said += f" (se reintentará: {CHARGE_REASONS.get(last.last_error, last.last_error)})"
+    elif last.status != "paid" and last.last_error:
+        said += f" ({CHARGE_REASONS.get(last.last_error, 'no fue posible')})"
+    return said
 
 
 def reference_message(exc: errors.InvalidReference) -> str:
@@ -121,6 +164,9 @@ AUDIT_ACTIONS = {
     "caller_verified": "El cliente quedó verificado con su NIP",
     "payment_refused": "Pago rechazado",
     "payment_posted": "Pago realizado",
+    "domiciliation_created": "Domicilió un servicio para el cliente",
+    "domiciliation_refused": "Domiciliación rechazada",
+    "domiciliation_cancelled": "Canceló una domiciliación del cliente",
     "wrap_up": "Cerró la llamada",
     "caller_hung_up": "El cliente colgó",
     "caller_left": "El cliente salió de la fila y pidió que le devolvieran la llamada",
@@ -136,6 +182,7 @@ AUDIT_DETAILS = {
     "method": lambda value: f"con {CREDENTIAL_KINDS.get(value, value)}",
     "last4": lambda value: f"terminación {value}",
     "disposition": lambda value: f"resultado: {DISPOSITIONS.get(value, value)}",
+    "day": lambda value: f"día {value} de cada mes",
 }
 
 

@@ -8,7 +8,7 @@ import web
 from web.channels import BrowserChannel, WayBack
 from web.login_limits import limit_per_address
 from web.sessions import Channel
-from web_fallback import checkout, views
+from web_fallback import checkout, domiciliations, views  # noqa: F401 - domiciliations adds its routes to views.bp
 
 # However active, a customer logs in again after this long (from the log-in).
 SESSION_LIFETIME = 8 * 60 * 60

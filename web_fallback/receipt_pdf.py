@@ -17,7 +17,8 @@ def receipt_rows(receipt) -> list[tuple[str, str]]:
     rows += [(f"Referencia {n}", value) for n, value in enumerate(receipt.references, 1)]
     rows.append(("Cuenta de retiro", f"terminación {receipt.account_last4}"))
     rows.append(("Canal", {"phone": "Línea Directa", "web": "Conexión Personal",
-                           "agent": "Ejecutivo telefónico"}.get(receipt.channel,
+                           "agent": "Ejecutivo telefónico",
+                           "domiciliacion": "Domiciliación"}.get(receipt.channel,
                                                                receipt.channel)))
     return rows
 

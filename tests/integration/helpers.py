@@ -24,3 +24,15 @@ def pay(bank, principal, *, last4="5671", service_key="1411", references=("98765
 
 def balance(bank, principal, last4):
     return bank.find_account_by_last4(principal, last4).balance_centavos
+
+
+def without_demo_domiciliations(bank):
+    """The demo bank as it was before domiciliations: tests that domicile
+    Ana's internet themselves start from none."""
+    from sqlalchemy import delete
+
+    from banking_core.models import Domiciliation
+    with bank.unit_of_work() as uow:
+        uow.session.execute(delete(Domiciliation))
+        uow.commit()
+    return bank

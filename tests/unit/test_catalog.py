@@ -91,7 +91,7 @@ def test_every_domain_error_has_its_own_stable_code():
     from banking_core.errors import ALL_CODES, DomainError
 
     classes = DomainError.__subclasses__()
-    assert len(ALL_CODES) == len(classes) == 23
+    assert len(ALL_CODES) == len(classes) == 27
     assert {"unknown_service", "invalid_reference", "insufficient_funds", "over_daily_limit",
             "account_not_owned", "credential_blocked", "amount_out_of_range",
             "service_inactive"} <= ALL_CODES

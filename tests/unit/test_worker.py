@@ -70,12 +70,14 @@ def test_the_sweep_is_a_job_only_where_another_process_can_reach_the_call_states
         return SimpleNamespace(extensions={"settings": settings, "bank": object(),
                                            "ivr": SimpleNamespace(store=MemoryCallStore())})
 
-    def names(settings, sweep_every=60):
-        return [job.name for job in jobs_for(app(settings), interval=1,
+    def names(settings, sweep_every=60, due_every=60):
+        return [job.name for job in jobs_for(app(settings), interval=1, due_every=due_every,
                                              sweep_every=sweep_every, sweep_idle=900)]
 
-    assert names(plain) == ["outbox"]
-    assert names(with_redis) == ["outbox", "transcripts_sweep"]
-    assert names(with_redis, sweep_every=0) == ["outbox"]
-    assert describe(plain, 1, 60) == f"e-mails every 1 s as files in {plain.outbox_dir}/"
+    assert names(plain) == ["outbox", "domiciliations"]
+    assert names(with_redis) == ["outbox", "domiciliations", "transcripts_sweep"]
+    assert names(with_redis, sweep_every=0, due_every=0) == ["outbox"]
+    assert describe(plain, 1, 60) == (f"e-mails every 1 s as files in {plain.outbox_dir}/"
+                                      "; domiciliations every 60 s")
     assert describe(with_redis, 2, 60).endswith("; transcripts sweep every 60 s")
+    assert "domiciliations" not in describe(plain, 1, 60, due_every=0)
