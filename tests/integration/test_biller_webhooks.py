@@ -333,3 +333,45 @@ def test_payments_made_before_a_url_was_set_are_not_expected_to_have_webhooks(de
     assert report.ok, report.summary()
     with demo.unit_of_work() as uow:
         assert ledger.verify(uow.session).ok
+
+
+def test_a_stuck_biller_never_holds_up_the_emails(billed):
+    """The worker runs the webhooks on a thread of their own."""
+    from types import SimpleNamespace
+
+    from linea_directa.worker import Job, Worker, run_beside, webhook_jobs_for
+
+    pay(billed, ana(billed))
+    release = threading.Event()
+
+    class Stuck:
+        def post(self, url, body, headers):
+            release.wait(10)
+            return 204
+
+    class Mail:
+        def __init__(self):
+            self.sent = []
+
+        def send(self, message):
+            self.sent.append(message)
+
+    hooks = Worker(webhook_jobs_for(SimpleNamespace(extensions={"bank": billed}),
+                                    interval=0.05, sender=Stuck()))
+    beside = run_beside(hooks)
+    mail = Mail()
+    emails = Worker([Job("outbox", 0.05, lambda: {"sent": notifications.deliver_due(
+        billed, mail, mail_from="ld@example.com").sent})])
+    try:
+        for _ in range(100):
+            emails.run_once()
+            if mail.sent:
+                break
+            release.wait(0.05)
+        assert len(mail.sent) == 1
+        assert webhooks(billed)[0].status == "pending"  # still in the stuck biller's hands
+    finally:
+        release.set()
+        hooks.stop()
+        beside.join(5)
+    assert webhooks(billed)[0].status == "sent"
