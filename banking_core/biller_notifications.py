@@ -27,7 +27,6 @@ import json
 import time
 from typing import Protocol
 
-import requests
 from sqlalchemy import func, insert, select, update
 
 from banking_core import biller_keys, biller_payments, errors, signing
@@ -36,32 +35,21 @@ from banking_core.models import Biller, OutboxMessage, Payment
 
 KIND = "biller_webhook"
 EVENT = "payment.posted"
-LEASE = dt.timedelta(minutes=2)  # far longer than one POST may take (timeouts below)
+# Far longer than one POST may take (linea_directa/webhook_sender.py: 3 s to
+# connect, 10 s to answer).
+LEASE = dt.timedelta(minutes=2)
 FIRST_RETRY = dt.timedelta(seconds=30)
 MAX_BACKOFF = dt.timedelta(hours=1)
 GIVE_UP_AFTER = dt.timedelta(days=7)
-CONNECT_TIMEOUT, READ_TIMEOUT = 3.0, 10.0
 PARALLEL_BILLERS = 4
 USER_AGENT = "LineaDirecta-Webhooks/1"
 
 
 class WebhookSender(Protocol):
+    """The HTTP client (linea_directa/webhook_sender.py): the core knows none."""
+
     def post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
         """POST and return the HTTP status; raise on no answer (refused, timeout)."""
-
-
-class HttpSender:
-    """requests, redirects not followed (a 3xx is not a delivery), the
-    answer's body never read."""
-
-    def __init__(self, *, connect_timeout: float = CONNECT_TIMEOUT,
-                 read_timeout: float = READ_TIMEOUT):
-        self.timeout = (connect_timeout, read_timeout)
-
-    def post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
-        with requests.post(url, data=body, headers=headers, timeout=self.timeout,
-                           allow_redirects=False, stream=True) as response:
-            return response.status_code
 
 
 def backoff(attempts: int) -> dt.timedelta:

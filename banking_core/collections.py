@@ -76,8 +76,9 @@ def to_csv(report: CollectionFile) -> str:
     for p in report.payments:
         refs = list(p.references) + [""] * (3 - len(p.references))
         local = p.posted_at.astimezone(report.timezone).strftime("%Y-%m-%d %H:%M:%S")
-        writer.writerow([p.folio, local, p.channel, *refs, biller_payments.pesos_text(p.amount_centavos),
-                         p.amount_centavos, p.order_id or ""])
+        writer.writerow([p.folio, local, p.channel, *refs,
+                         biller_payments.pesos_text(p.amount_centavos), p.amount_centavos,
+                         p.order_id or ""])
     writer.writerow([])
     for name, value in (("service_key", report.service_key),
                         ("service_name", report.service_name),

@@ -35,6 +35,7 @@ from flask.cli import with_appcontext
 
 from banking_core import biller_notifications, call_transcripts, notifications
 from ivr import recording
+from linea_directa.webhook_sender import CONNECT_TIMEOUT, READ_TIMEOUT, HttpSender
 from ivr.call_end import finish_reported
 
 log = structlog.get_logger("worker")
@@ -122,7 +123,7 @@ def jobs_for(app, *, interval: float, sweep_every: float, sweep_idle: float) -> 
 def webhook_jobs_for(app, *, interval: float, sender=None) -> list[Job]:
     """The billers' webhooks: their own Worker, run on its own thread."""
     bank = app.extensions["bank"]
-    sender = sender or biller_notifications.HttpSender()
+    sender = sender or HttpSender()
 
     def deliver() -> dict:
         result = biller_notifications.deliver_due(bank, sender)
@@ -179,6 +180,5 @@ def worker_command(interval, sweep_every, sweep_idle):
     webhooks.stop()
     # A webhook under way finishes (at most its timeouts); one cut short is
     # sent again after its lease, with the same delivery_id.
-    beside.join(timeout=biller_notifications.CONNECT_TIMEOUT
-                + biller_notifications.READ_TIMEOUT + 5)
+    beside.join(timeout=CONNECT_TIMEOUT + READ_TIMEOUT + 5)
     log.info("worker_stopped")

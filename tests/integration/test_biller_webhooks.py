@@ -12,11 +12,12 @@ from sqlalchemy import delete, insert, select, update
 
 from banking_core import biller_keys, biller_notifications, ledger, notifications, signing
 from banking_core.models import Agent, Biller, OutboxMessage, Payment
+from linea_directa.webhook_sender import HttpSender
 from tests.integration.helpers import ana, pay
 from tests.integration.receiver import Receiver
 
 SECRET_1411 = "demo-runtime-wifi-1411-secreto-compartido"
-FAST = biller_notifications.HttpSender(connect_timeout=0.5, read_timeout=0.5)
+FAST = HttpSender(connect_timeout=0.5, read_timeout=0.5)
 
 
 @pytest.fixture
