@@ -6,6 +6,7 @@ import pytest
 
 from banking_core import biller_keys, biller_requests, loader
 from config import Settings
+from config.logging import configure_logging
 from tests.conftest import TEST_PEPPER
 from tests.integration.helpers import ana, pay
 
@@ -83,7 +84,10 @@ def test_another_billers_folio_is_answered_as_an_unknown_one(client, bank):
     assert by_reference.get_json() == {"payments": []}
 
 
-def test_every_refusal_is_the_same_401_and_nothing_secret_is_logged(client, bank, capsys):
+def test_every_refusal_is_the_same_401_and_nothing_secret_is_logged(app, client, bank,
+                                                                   capsys):
+    # The app's own logging, whatever an earlier test in this process left.
+    configure_logging(app.extensions["settings"], force=True)
     receipt = pay(bank, ana(bank))
     target = f"/api/billers/v1/payments/{receipt.folio}"
     good = signed(target)
