@@ -15,8 +15,8 @@ import click
 import datetime as dt
 
 from banking_core import (
-    accounts, biller_keys, bills, domiciliation_runs, domiciliations, errors, loader, migrate,
-    notifications, payments,
+    accounts, biller_keys, biller_notifications, biller_requests, bills, collections,
+    domiciliation_runs, domiciliations, errors, loader, migrate, notifications, payments,
 )
 from banking_core.money import format_mxn
 
@@ -145,6 +145,35 @@ def bank_verify():
         sys.exit(1)
 
 
+@bank_cli.command("collections")
+@click.option("--biller", "service_key", required=True, help="the biller's service key")
+@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="the bank-local day (default: today)")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True),
+              help="write the CSV here (default: standard output)")
+def bank_collections(service_key, day, output):
+    """A biller's collection file for one day (CSV), reconciled with the
+    ledger; exit 1 if its total differs from the collection account's."""
+    bank = _bank()
+    day = day.date() if day else bank.clock().astimezone(bank.policy.timezone).date()
+    try:
+        report = collections.collection_file(bank, service_key, day)
+    except errors.DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    text = collections.to_csv(report)
+    if output:
+        with open(output, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    else:
+        click.echo(text, nl=False)
+    verdict = "matches" if report.reconciled else "DOES NOT MATCH"
+    click.echo(f"{report.service_key} {day.isoformat()}: {report.count} payment(s), "
+               f"{format_mxn(report.total_centavos)}; ledger "
+               f"{format_mxn(report.ledger_centavos)}: {verdict}", err=True)
+    if not report.reconciled:
+        sys.exit(1)
+
+
 @bank_cli.command("unblock")
 @click.option("--access-key", "access_key", help="8-digit access key")
 @click.option("--card", help="16-digit card number")
@@ -244,6 +273,73 @@ def biller_addresses(service_key, notification_url, no_notifications, return_ori
     click.echo(f"{found.service_key}  {found.name}\n"
                f"  notification URL: {found.notification_url or '(none)'}\n"
                f"  return origins:   {', '.join(found.return_origins) or '(none)'}")
+
+
+@biller_cli.command("notifications")
+@click.argument("service_key")
+@click.option("--status", type=click.Choice(["pending", "sent", "failed"]),
+              help="only webhooks in this state (failed: given up on, to replay)")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10000))
+def biller_notifications_list(service_key, status, limit):
+    """List a biller's payment webhooks, newest first."""
+    try:
+        rows = biller_notifications.webhooks(_bank(), service_key, status=status, limit=limit)
+    except errors.DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    for r in rows:
+        when = (f"sent {r.sent_at:%Y-%m-%d %H:%M:%S}Z" if r.sent_at
+                else f"next {r.next_attempt_at:%Y-%m-%d %H:%M:%S}Z")
+        click.echo(f"{r.outbox_id:>8}  folio {r.folio:<12}{r.status:<8}attempts {r.attempts:<4}"
+                   f"{when}  {r.last_error or ''}")
+
+
+@biller_cli.command("replay-notifications")
+@click.argument("service_key")
+@click.option("--from", "first", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="first bank-local day")
+@click.option("--to", "last", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="last bank-local day (included)")
+def biller_replay_notifications(service_key, first, last):
+    """Send again the webhooks of a biller's payments in a range of days
+    (same delivery_id: the biller drops those it already had)."""
+    try:
+        result = biller_notifications.replay(_bank(), service_key, first_day=first.date(),
+                                             last_day=last.date())
+    except errors.DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"queued {result.queued} webhook(s); {result.already_pending} already waiting")
+
+
+@biller_cli.command("api-example")
+@click.argument("service_key")
+@click.option("--folio")
+@click.option("--reference")
+@click.option("--order-id")
+def biller_api_example(service_key, folio, reference, order_id):
+    """Print a curl command asking the billers' API, signed as the biller
+    would (with its newest key; valid for 5 minutes; the secret is not shown)."""
+    from urllib.parse import urlencode
+
+    if sum(bool(v) for v in (folio, reference, order_id)) != 1:
+        raise click.UsageError("give exactly one of --folio, --reference, --order-id")
+    bank = _bank()
+    try:
+        service = bank.find_service(service_key, include_inactive=True)
+    except errors.DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    key = biller_keys.key_for_signing(bank, service.id)
+    if key is None:
+        raise click.ClickException(f"biller {service.service_key} has no active key")
+    target = "/api/billers/v1/payments" + (
+        f"/{folio}" if folio else "?" + urlencode(
+            {"reference": reference} if reference else {"order_id": order_id}))
+    timestamp = str(int(time.time()))
+    signature = biller_requests.sign_request(key.secret, timestamp, "GET", target)
+    base = _settings().public_base_url.rstrip("/")
+    click.echo(f"curl -s '{base}{target}' \\\n  -H 'X-Signature-Key-Id: {key.key_id}' \\\n"
+               f"  -H 'X-Signature-Timestamp: {timestamp}' \\\n  -H 'X-Signature: {signature}'")
 
 
 # ---- ivr bank run-due, domiciliations, bills (docs/domiciliacion.md) -------------

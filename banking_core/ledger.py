@@ -9,6 +9,7 @@ import dataclasses
 
 from sqlalchemy import func, insert, select, update
 
+from banking_core.biller_notifications import KIND as WEBHOOK_KIND
 from banking_core.models import (
     Account, Biller, CHANNELS, CUSTOMER_ACCOUNT_KINDS, Entry, OutboxMessage, Payment, Transfer,
 )
@@ -142,8 +143,11 @@ def _verify_daily_totals(session, problems: list[str], day_start, local_date) ->
 
 
 def _verify_payments(session, problems: list[str]) -> None:
-    """Each payment's transfer is exactly: customer -amount, biller +amount; and
-    its confirmation was queued with it."""
+    """Each payment's transfer is exactly: customer -amount, biller +amount; its
+    confirmation e-mail was queued with it; and, for a biller with a
+    notification URL, its webhook too (banking_core/biller_notifications.py)
+    — counted from the biller's first webhook on, since a URL may be set after
+    payments were made (they get theirs only when replayed)."""
     legs: dict[int, dict[int, int]] = {}
     for transfer_id, account_id, amount in session.execute(
         select(Entry.transfer_id, Entry.account_id, Entry.amount_centavos)
@@ -152,13 +156,22 @@ def _verify_payments(session, problems: list[str]) -> None:
         legs.setdefault(transfer_id, {})
         legs[transfer_id][account_id] = legs[transfer_id].get(account_id, 0) + amount
 
-    notified = set(session.scalars(
-        select(OutboxMessage.payment_id).where(OutboxMessage.payment_id.is_not(None))
-    ))
+    notified, announced = set(), set()
+    for payment_id, kind in session.execute(
+        select(OutboxMessage.payment_id, OutboxMessage.kind)
+        .where(OutboxMessage.payment_id.is_not(None))
+    ):
+        (announced if kind == WEBHOOK_KIND else notified).add(payment_id)
+    orphans = session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.kind == WEBHOOK_KIND, OutboxMessage.payment_id.is_(None)))
+    if orphans:
+        problems.append(f"{orphans} biller webhook(s) in the outbox name no payment")
+    first_announced: dict[int, int] = {}
     seen_transfers = set()
     for p in session.execute(
         select(Payment.id, Payment.folio, Payment.transfer_id, Payment.account_id,
-               Payment.amount_centavos, Biller.collection_account_id)
+               Payment.amount_centavos, Payment.biller_id, Biller.collection_account_id,
+               Biller.notification_url)
         .join(Biller, Biller.id == Payment.biller_id).order_by(Payment.id)
     ):
         seen_transfers.add(p.transfer_id)
@@ -171,5 +184,10 @@ def _verify_payments(session, problems: list[str]) -> None:
             )
         if p.id not in notified:
             problems.append(f"payment {p.folio}: no confirmation was queued")
+        if p.id in announced:
+            first_announced.setdefault(p.biller_id, p.id)
+        elif p.notification_url is not None and p.biller_id in first_announced:
+            problems.append(f"payment {p.folio}: its biller's webhook was not queued "
+                            "(`ivr bank biller replay-notifications` queues it)")
     for transfer_id in sorted(set(legs) - seen_transfers):
         problems.append(f"transfer {transfer_id} is a payment transfer with no payment")

@@ -297,6 +297,9 @@ class Payment(Base):
         CheckConstraint("channel IN ('phone','web','agent','domiciliacion')", name="channel"),
         Index("ix_payments_daily_limit", "account_id", "channel", "posted_at"),
         Index("ix_payments_customer_posted", "customer_id", "posted_at"),
+        # A biller's own queries: its collection file by day, its API by reference.
+        Index("ix_payments_biller_posted", "biller_id", "posted_at"),
+        Index("ix_payments_biller_reference", "biller_id", "reference1"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -321,18 +324,23 @@ class Payment(Base):
 
 
 class OutboxMessage(Base):
-    """A notification queued in the same transaction as what it announces."""
+    """A notification queued in the same transaction as what it announces: a
+    confirmation e-mail (queued by the posting), or a biller's webhook (kind
+    `biller_webhook`, queued by a trigger on payments, migration 0014). A
+    webhook nobody took for days ends `failed`, kept and replayable."""
 
     __tablename__ = "outbox"
     __table_args__ = (
-        CheckConstraint("status IN ('pending','sent')", name="status"),
+        CheckConstraint("status IN ('pending','sent','failed')", name="status"),
         Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_kind_due", "kind", "status", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
-    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
-    recipient: Mapped[str] = mapped_column(String(254))
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), index=True)
+    # An e-mail address, or a biller's notification URL (up to 500).
+    recipient: Mapped[str] = mapped_column(String(500))
     payload: Mapped[dict] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(8), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -5,7 +5,9 @@ send`) claims due messages one at a time with a short lease, sends, and marks
 them sent; a failure pushes the next attempt back (exponential, capped) and
 keeps the message: nothing is ever dropped. A crash between sending and marking
 means the lease expires and the mail is sent again: at-least-once, because a
-duplicate confirmation is better than a lost one.
+duplicate confirmation is better than a lost one. The outbox's other kind, the
+billers' webhooks, has its own sender (banking_core/biller_notifications.py):
+neither picks up the other's rows.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from typing import Protocol
 from sqlalchemy import select, update
 
 from banking_core import checkout_mail
+from banking_core.biller_notifications import KIND as WEBHOOK_KIND
 from banking_core.models import OutboxMessage
 
 LEASE = dt.timedelta(minutes=5)
@@ -165,7 +168,8 @@ def deliver_due(bank, sender: MailSender, *, mail_from: str, limit: int = 100) -
     with bank.unit_of_work() as uow:
         due = uow.session.scalars(
             select(OutboxMessage.id)
-            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now,
+                   OutboxMessage.kind != WEBHOOK_KIND)
             .order_by(OutboxMessage.id).limit(limit)
         ).all()
     for message_id in due:
@@ -189,7 +193,7 @@ def _claim(bank, message_id: int) -> OutboxMessage | None:
         claimed = uow.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == message_id, OutboxMessage.status == "pending",
-                   OutboxMessage.next_attempt_at <= now)
+                   OutboxMessage.next_attempt_at <= now, OutboxMessage.kind != WEBHOOK_KIND)
             .values(next_attempt_at=now + LEASE)
         ).rowcount
         message = uow.session.get(OutboxMessage, message_id) if claimed else None
@@ -223,6 +227,7 @@ def _record_failure(bank, message: OutboxMessage, exc: Exception) -> None:
 def pending_messages(bank) -> list[OutboxMessage]:
     with bank.unit_of_work() as uow:
         return list(uow.session.scalars(
-            select(OutboxMessage).where(OutboxMessage.status == "pending")
+            select(OutboxMessage).where(OutboxMessage.status == "pending",
+                                        OutboxMessage.kind != WEBHOOK_KIND)
             .order_by(OutboxMessage.id)
         ))

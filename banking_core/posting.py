@@ -3,7 +3,9 @@
 Everything a payment must decide under the account's lock — is the account the
 customer's, was this idempotency key already used, is there money, is the
 channel's daily limit respected — and everything it writes — transfer, payment,
-two entries, the cached balance, the outbox row — happens here.
+two entries, the cached balance, the outbox row — happens here. (The biller's
+webhook, when it has a notification URL, is queued by a trigger on payments in
+the same transaction, whichever path wrote the row: migration 0014.)
 
 Two implementations of one contract, chosen by the database:
 - PostgreSQL: the `ledger_post_payment` function (migration 0002), one round

@@ -172,6 +172,9 @@ class Settings:
     login_limit_per_caller: str = "5 per 15 minutes"
     login_limit_per_credential: str = "5 per 15 minutes"
     rate_limit_prefix: str = "ld-limits"
+    # Billers' API requests per source address (docs/biller-notifications.md);
+    # refused ones (401) also count against LOGIN_LIMIT_PER_SOURCE.
+    biller_api_limit: str = "120 per minute"
     # How many reverse proxies in front set X-Forwarded-For: none unless said,
     # or anyone could pick the address their tries are counted under.
     trusted_proxies: int = 0
@@ -265,6 +268,7 @@ class Settings:
             login_limit_per_credential=_read(env, "LOGIN_LIMIT_PER_CREDENTIAL", _text,
                                              cls.login_limit_per_credential),
             rate_limit_prefix=_read(env, "RATE_LIMIT_PREFIX", _text, cls.rate_limit_prefix),
+            biller_api_limit=_read(env, "BILLER_API_LIMIT", _text, cls.biller_api_limit),
             trusted_proxies=_read(env, "TRUSTED_PROXIES", _integer, cls.trusted_proxies),
             metrics_token=_read(env, "METRICS_TOKEN", _text, ""),
             readyz_max_outbox_pending=_read(env, "READYZ_MAX_OUTBOX_PENDING", _integer,
@@ -320,7 +324,7 @@ class Settings:
         if self.is_production and not self.web_cookie_secure:
             raise ConfigError("WEB_COOKIE_SECURE: must stay on in production")
         for name in ("login_limit_per_source", "login_limit_per_caller",
-                     "login_limit_per_credential"):
+                     "login_limit_per_credential", "biller_api_limit"):
             _check_rate_limit(name.upper(), getattr(self, name))
         if not self.rate_limit_prefix or not re.fullmatch(r"[A-Za-z0-9:_.-]+",
                                                           self.rate_limit_prefix):

@@ -17,7 +17,7 @@ from banking_core.bank import Bank, build_bank
 from config import Settings
 from config.logging import configure_logging
 from ivr.blueprint import bp as ivr_webhooks
-from linea_directa import ops, site, url_converters
+from linea_directa import biller_api, ops, site, url_converters
 
 
 def create_app(settings: Settings | None = None, *, bank: Bank | None = None,
@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None,
     url_converters.init_app(app)  # digits 0-9 only in every URL's ids
     app.register_blueprint(site.bp)
     ops.init_app(app)  # /healthz, /readyz, /metrics
+    biller_api.init_app(app)  # /api/billers/v1/…, signed by each biller's key
     ivr.init_app(app, call_store=call_store, call_control=call_control)
     # Twilio's webhooks are authenticated by their signature, not a browser
     # token, and answer their errors in TwiML.

@@ -22,6 +22,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import case, func, select
 
+from banking_core.biller_notifications import KIND as WEBHOOK_KIND
 from banking_core.models import (
     Agent, CallRecord, Credential, Handoff, LoginFailure, OutboxMessage, Payment,
 )
@@ -95,22 +96,41 @@ class BankCollector(Collector):
         yield from self._handoffs(db, now)
 
     def _outbox(self, db, now):
-        pending, oldest, failures = 0, None, 0
+        # The outbox holds e-mails and billers' webhooks: counted apart (a
+        # biller whose site is down is not a mail server refusing).
+        mail = {"pending": 0, "oldest": None, "failures": 0}
+        hooks = {"pending": 0, "oldest": None, "failures": 0, "failed": 0}
         # A sent message's last attempt succeeded; every other attempt failed.
-        for status, n, attempts, first in db.execute(
-                select(OutboxMessage.status, func.count(),
+        for kind, status, n, attempts, first in db.execute(
+                select(OutboxMessage.kind, OutboxMessage.status, func.count(),
                        func.coalesce(func.sum(OutboxMessage.attempts), 0),
                        func.min(OutboxMessage.created_at))
-                .group_by(OutboxMessage.status)):
-            failures += attempts - (n if status == "sent" else 0)
+                .group_by(OutboxMessage.kind, OutboxMessage.status)):
+            stats = hooks if kind == WEBHOOK_KIND else mail
+            stats["failures"] += attempts - (n if status == "sent" else 0)
             if status == "pending":
-                pending, oldest = n, first
+                stats["pending"] += n
+                stats["oldest"] = first if stats["oldest"] is None else min(stats["oldest"],
+                                                                            first)
+            elif status == "failed":
+                stats["failed"] = n
         yield GaugeMetricFamily("outbox_pending_messages", "Confirmation e-mails waiting "
-                                "to be sent", value=pending)
+                                "to be sent", value=mail["pending"])
         yield GaugeMetricFamily("outbox_oldest_pending_seconds", "Age of the oldest e-mail "
-                                "waiting (0 when none)", value=_age(now, oldest))
+                                "waiting (0 when none)", value=_age(now, mail["oldest"]))
         yield CounterMetricFamily("outbox_delivery_failures", "Attempts to send an e-mail "
-                                  "that failed (each is retried later)", value=failures)
+                                  "that failed (each is retried later)", value=mail["failures"])
+        yield GaugeMetricFamily("bank_biller_webhooks_pending", "Billers' payment webhooks "
+                                "waiting to be delivered", value=hooks["pending"])
+        yield GaugeMetricFamily("bank_biller_webhooks_oldest_pending_seconds", "Age of the "
+                                "oldest webhook waiting (0 when none)",
+                                value=_age(now, hooks["oldest"]))
+        yield GaugeMetricFamily("bank_biller_webhooks_failed", "Webhooks given up on after "
+                                "days of retries (dead letters, to replay)",
+                                value=hooks["failed"])
+        yield CounterMetricFamily("bank_biller_webhook_delivery_failures", "Webhook attempts "
+                                  "a biller did not take (refused, timeout, non-2xx)",
+                                  value=hooks["failures"])
 
     def _handoffs(self, db, now):
         waiting = callbacks = 0

@@ -8,6 +8,9 @@ docs/deploy.md).
 - Every `--due-every` seconds it charges the domiciliations that are due
   (`ivr bank run-due`; banking_core/domiciliation_runs.py): each date once,
   however many workers or cron jobs run it too.
+- Every `--interval` seconds too, on a thread of its own (a slow biller's
+  site never holds up the e-mails), it delivers the billers' due payment
+  webhooks (banking_core/biller_notifications.py).
 - Every `--sweep-every` seconds, with REDIS_URL, it records the calls whose
   end Twilio reported while the database could not take their records
   (ivr/call_end.py), and saves the recordings of calls idle for
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import signal
+import threading
 import time
 from typing import Callable
 
@@ -32,8 +36,9 @@ import structlog
 from flask import current_app
 from flask.cli import with_appcontext
 
-from banking_core import call_transcripts, domiciliation_runs, notifications
+from banking_core import biller_notifications, call_transcripts, domiciliation_runs, notifications
 from ivr import recording
+from linea_directa.webhook_sender import CONNECT_TIMEOUT, READ_TIMEOUT, HttpSender
 from ivr.call_end import finish_reported
 
 log = structlog.get_logger("worker")
@@ -127,6 +132,25 @@ def jobs_for(app, *, interval: float, sweep_every: float, sweep_idle: float,
     return jobs
 
 
+def webhook_jobs_for(app, *, interval: float, sender=None) -> list[Job]:
+    """The billers' webhooks: their own Worker, run on its own thread."""
+    bank = app.extensions["bank"]
+    sender = sender or HttpSender()
+
+    def deliver() -> dict:
+        result = biller_notifications.deliver_due(bank, sender)
+        return {"sent": result.sent, "failed": result.failed, "gave_up": result.dead}
+
+    return [Job("biller_webhooks", interval, deliver)]
+
+
+def run_beside(worker: Worker) -> threading.Thread:
+    """`worker` on a daemon thread; stop it with worker.stop(), then join."""
+    thread = threading.Thread(target=worker.run, name="biller-webhooks", daemon=True)
+    thread.start()
+    return thread
+
+
 def describe(settings, interval: float, sweep_every: float,
              due_every: float = DUE_EVERY) -> str:
     """What the worker does, as the banner and the worker's log say it."""
@@ -151,17 +175,28 @@ def describe(settings, interval: float, sweep_every: float,
               help="A call idle this many seconds has its recording saved by the sweep.")
 @with_appcontext
 def worker_command(interval, due_every, sweep_every, sweep_idle):
-    """Deliver queued e-mails, charge due domiciliations and sweep abandoned
-    calls' recordings until stopped (Ctrl-C or SIGTERM)."""
+    """Deliver queued e-mails and billers' webhooks, charge due domiciliations
+    and sweep abandoned calls' recordings, until stopped (Ctrl-C or SIGTERM)."""
     app = current_app._get_current_object()
     worker = Worker(jobs_for(app, interval=interval, sweep_every=sweep_every,
                              sweep_idle=sweep_idle, due_every=due_every))
+    webhooks = Worker(webhook_jobs_for(app, interval=interval))
+
+    def stop(*_signal) -> None:
+        worker.stop()
+        webhooks.stop()
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, worker.stop)
+        signal.signal(signum, stop)
     settings = app.extensions["settings"]
-    log.info("worker_started", jobs=[job.name for job in worker.jobs],
+    log.info("worker_started", jobs=[job.name for job in worker.jobs + webhooks.jobs],
              does=describe(settings, interval, sweep_every, due_every))
     if not settings.redis_url:
         log.info("worker_no_sweep", why="no REDIS_URL: call state lives in the server process")
+    beside = run_beside(webhooks)
     worker.run()
+    webhooks.stop()
+    # A webhook under way finishes (at most its timeouts); one cut short is
+    # sent again after its lease, with the same delivery_id.
+    beside.join(timeout=CONNECT_TIMEOUT + READ_TIMEOUT + 5)
     log.info("worker_stopped")

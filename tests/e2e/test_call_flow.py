@@ -61,7 +61,9 @@ def test_a_complete_payment_by_phone(dial, bank):
         payment = uow.session.scalars(select(Payment)).one()
         assert payment.channel == "phone" and payment.amount_centavos == 65050
         assert payment.reference1 == "9876543217"
-        assert uow.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+        # The confirmation e-mail and the biller's (1411's) webhook.
+        assert sorted(uow.session.scalars(select(OutboxMessage.kind))) == [
+            "biller_webhook", "payment_confirmation"]
     from ivr.readers.es_mx import digits as say_digits
     assert say_digits(payment.folio) in heard.text
     heard = call.press("3")

@@ -49,8 +49,12 @@ def smtp_server():
 
 
 def outbox(bank):
+    """The confirmation e-mails (a payment to 1411 also queues its biller's
+    webhook, which this sender never touches: tests/integration/test_biller_webhooks.py)."""
     with bank.unit_of_work() as uow:
-        return list(uow.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+        return list(uow.session.scalars(select(OutboxMessage)
+                                        .where(OutboxMessage.kind == "payment_confirmation")
+                                        .order_by(OutboxMessage.id)))
 
 
 def test_the_confirmation_says_folio_amount_date_time_service_and_account(demo):

@@ -29,7 +29,9 @@ def test_a_payment_moves_money_records_a_folio_and_queues_the_email(demo, clock)
         legs = sorted(s.execute(select(Entry.amount_centavos)
                                 .where(Entry.transfer_id == payment.transfer_id)).scalars())
         assert legs == [-65050, 65050]
-        message = s.scalars(select(OutboxMessage)).one()
+        # The e-mail; the biller's webhook is queued beside it (test_biller_webhooks.py).
+        message = s.scalars(select(OutboxMessage)
+                            .where(OutboxMessage.kind == "payment_confirmation")).one()
         assert message.recipient == "ana@example.com" and message.status == "pending"
         assert message.payload["folio"] == receipt.folio
         assert message.payload["amount"] == "$650.50"

@@ -231,7 +231,8 @@ def test_a_payment_from_search_to_receipt(logged_in, bank):
         assert (payment.channel, payment.amount_centavos) == ("web", 65050)
         local = payment.posted_at.astimezone(bank.policy.timezone)
         assert local.strftime("%d/%m/%Y") in text and local.strftime("%H:%M:%S") in text
-        mail = uow.session.scalars(select(OutboxMessage)).one()
+        mail = uow.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.kind == "payment_confirmation")).one()
         assert mail.recipient == "ana@example.com"
         assert mail.payload["folio"] == folio and mail.payload["amount"] == "$650.50"
     assert bank.verify().ok

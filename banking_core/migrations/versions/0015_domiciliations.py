@@ -16,7 +16,7 @@ A downgrade is refused by the database while any payment was posted by a
 domiciliation (the ledger is append-only; those rows cannot go).
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-10 10:00:00
 """
 import importlib.util
@@ -28,7 +28,7 @@ from alembic import op
 
 
 revision = '0015'
-down_revision = '0013'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
