@@ -185,6 +185,9 @@ def main(argv=None) -> int:
     parser.add_argument("--also-redis-floor", action="store_true",
                         help="also measure the bare app plus only the two Redis round "
                              "trips of a locked turn (bench/bare_redis_gather.py)")
+    parser.add_argument("--also-required-floor", action="store_true",
+                        help="also measure the floor plus only what any correct turn must "
+                             "do (bench/bare_redis_required.py)")
     parser.add_argument("--rounds", type=int, default=1,
                         help="IVR runs (each followed by a floor run with "
                              "--also-redis-floor); ratios are the rounds' median")
@@ -210,8 +213,8 @@ def main(argv=None) -> int:
                    capture_output=True)
     threads = 2
     server = gunicorn("linea_directa.app:create_app()", args.port, env, args.worker_threads)
-    floor_server = None
-    ivr_runs, floor_runs = [], []
+    floor_server = required_server = None
+    ivr_runs, floor_runs, required_runs = [], [], []
     processed = counted = 0
     try:
         wait_until_up(f"{base_url}/healthz")
@@ -222,6 +225,14 @@ def main(argv=None) -> int:
                 {**os.environ, "PYTHONPATH": str(ROOT), "BENCH_REDIS_URL": REDIS_URL},
                 args.worker_threads)
             wait_until_up(f"http://127.0.0.1:{floor_port}/ivr/step")
+        if args.also_required_floor:
+            required_port = args.port + 3
+            required_server = gunicorn(
+                "bench.bare_redis_required:app", required_port,
+                {**os.environ, "PYTHONPATH": str(ROOT), "BENCH_REDIS_URL": REDIS_URL,
+                 "TWILIO_AUTH_TOKEN": TOKEN, "PUBLIC_BASE_URL": base_url},
+                args.worker_threads)
+            wait_until_up(f"http://127.0.0.1:{required_port}/ivr/step")
         print(f"setting up {args.calls} live calls through the webhooks ...", flush=True)
         calls = set_up_calls(base_url, args.calls)
         script = work / "turns.lua"
@@ -240,10 +251,14 @@ def main(argv=None) -> int:
             if floor_server is not None:
                 floor_runs.append(run_wrk(f"http://127.0.0.1:{floor_port}", script, args,
                                           threads))
+            if required_server is not None:
+                required_runs.append(run_wrk(f"http://127.0.0.1:{required_port}", script,
+                                             args, threads))
     finally:
         stop(server)
-        if floor_server is not None:
-            stop(floor_server)
+        for extra in (floor_server, required_server):
+            if extra is not None:
+                stop(extra)
     bare_port = args.port + 1
     bare = gunicorn("bench.bare_gather:app", bare_port, {**os.environ, "PYTHONPATH": str(ROOT)},
                     args.worker_threads)
@@ -265,6 +280,12 @@ def main(argv=None) -> int:
             print(f"{'bare + 2 Redis trips ' + str(i + 1):26}{floor['rps']:>10.1f}"
                   f"{floor['p50']:>10}{floor['p99']:>10}{floor['non2xx']:>9}   "
                   f"IVR / floor {run['rps'] / floor['rps']:.3f}")
+        if required_runs:
+            required = required_runs[i]
+            print(f"{'floor + required ' + str(i + 1):26}{required['rps']:>10.1f}"
+                  f"{required['p50']:>10}{required['p99']:>10}{required['non2xx']:>9}"
+                  + (f"   / floor {required['rps'] / floor_runs[i]['rps']:.3f}"
+                     if floor_runs else ""))
     print(f"{'bare Flask <Gather>':26}{ceiling['rps']:>10.1f}{ceiling['p50']:>10}"
           f"{ceiling['p99']:>10}{ceiling['non2xx']:>9}")
     ivr_rps = statistics.median(run["rps"] for run in ivr_runs)
@@ -273,6 +294,10 @@ def main(argv=None) -> int:
         ratio = statistics.median(r["rps"] / f["rps"] for r, f in zip(ivr_runs, floor_runs))
         print(f"IVR / floor           {ratio:.3f}  (median of the rounds; "
               f"target >= 0.85: {'MET' if ratio >= 0.85 else 'NOT MET'})")
+    if floor_runs and required_runs:
+        needed = statistics.median(q["rps"] / f["rps"] for q, f in zip(required_runs, floor_runs))
+        print(f"required / floor      {needed:.3f}  (median: what a turn's required work "
+              "alone leaves of the floor)")
     worst_p99 = max(parse_ms(run["p99"]) for run in ivr_runs)
     print(f"IVR p99 (worst round) {worst_p99:.1f} ms  (target < 25 ms: "
           f"{'MET' if worst_p99 < 25 else 'NOT MET'})")
@@ -281,7 +306,8 @@ def main(argv=None) -> int:
     print(f"server                gunicorn, 2 sync workers, 127.0.0.1; wrk {threads} threads")
     print(f"reproduce             cd {ROOT} && {sys.executable} bench/turns.py "
           f"--seconds {args.seconds} --connections {args.connections} --calls {args.calls}"
-          f" --rounds {args.rounds}{' --also-redis-floor' if floor_runs else ''}")
+          f" --rounds {args.rounds}{' --also-redis-floor' if floor_runs else ''}"
+          f"{' --also-required-floor' if required_runs else ''}")
     ok = all(run["non2xx"] == 0 for run in ivr_runs) and processed >= 0.99 * counted
     return 0 if ok else 1
 
