@@ -116,32 +116,30 @@ def retire_key(bank, key_id: str) -> bool:
         return True
 
 
+def _active_key(bank, *where, newest_first: bool = False) -> SigningKey | None:
+    query = (select(BillerKey.key_id, BillerKey.secret_sealed, Biller.id, Biller.service_key)
+             .join(Biller, Biller.id == BillerKey.biller_id)
+             .where(BillerKey.status == "active", *where))
+    if newest_first:
+        query = query.order_by(BillerKey.created_at.desc(), BillerKey.id.desc())
+    with bank.unit_of_work() as uow:
+        row = uow.session.execute(query.limit(1)).first()
+    if row is None:
+        return None
+    return SigningKey(row.id, row.service_key, row.key_id, bank.hasher.unseal(row.secret_sealed))
+
+
 def key_for_checking(bank, key_id: str) -> SigningKey | None:
     """The active key with this id, to check a message that names it; None
     for an unknown or retired id (the caller refuses without saying which)."""
     if not KEY_ID_PATTERN.match(key_id or ""):
         return None
-    with bank.unit_of_work() as uow:
-        row = uow.session.execute(
-            select(BillerKey.key_id, BillerKey.secret_sealed, Biller.id, Biller.service_key)
-            .join(Biller, Biller.id == BillerKey.biller_id)
-            .where(BillerKey.key_id == key_id, BillerKey.status == "active")).first()
-    if row is None:
-        return None
-    return SigningKey(row.id, row.service_key, row.key_id, bank.hasher.unseal(row.secret_sealed))
+    return _active_key(bank, BillerKey.key_id == key_id)
 
 
 def key_for_signing(bank, biller_id: int) -> SigningKey | None:
     """The biller's newest active key; None when it has none (nothing to sign with)."""
-    with bank.unit_of_work() as uow:
-        row = uow.session.execute(
-            select(BillerKey.key_id, BillerKey.secret_sealed, Biller.id, Biller.service_key)
-            .join(Biller, Biller.id == BillerKey.biller_id)
-            .where(BillerKey.biller_id == biller_id, BillerKey.status == "active")
-            .order_by(BillerKey.created_at.desc(), BillerKey.id.desc()).limit(1)).first()
-    if row is None:
-        return None
-    return SigningKey(row.id, row.service_key, row.key_id, bank.hasher.unseal(row.secret_sealed))
+    return _active_key(bank, BillerKey.biller_id == biller_id, newest_first=True)
 
 
 def list_keys(bank, service_key: str) -> list[dict]:
