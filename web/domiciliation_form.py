@@ -59,7 +59,8 @@ class DomiciliationForm:
             self.errors["cuenta"] = messages.SIMPLE["unknown_account"]
         mode = MODES.get(self.mode)
         if mode is None:
-            self.errors["modo"] = "Elija si el cargo es por un importe fijo o por lo que facture el servicio."
+            self.errors["modo"] = ("Elija si el cargo es por un importe fijo o por lo que "
+                                   "facture el servicio.")
         amount = self._pesos("importe", self.amount) if mode == "fixed" else None
         ceiling = self._pesos("tope", self.ceiling) if mode == "billed" else None
         day = int_or_none(self.day, max_length=2)

@@ -132,7 +132,8 @@ def pay(service_key):
     form.validate(_bank(), g.principal)
     if not form.valid:
         return _form_page(form, 422)
-    return render_template("conexion/review.html", form=form, operation=carried_operation(request.form))
+    return render_template("conexion/review.html", form=form,
+                           operation=carried_operation(request.form))
 
 
 @bp.post("/servicios/<service_key>/ejecutar")
