@@ -1,4 +1,8 @@
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+from banking_core import errors
 
 
 def ana(bank):
@@ -36,3 +40,19 @@ def without_demo_domiciliations(bank):
         uow.session.execute(delete(Domiciliation))
         uow.commit()
     return bank
+
+
+def at_once(*jobs):
+    """Run every job at the same moment, each on its own thread; each one's
+    result, or the DomainError it raised."""
+    barrier = threading.Barrier(len(jobs))
+
+    def run(job):
+        barrier.wait()
+        try:
+            return job()
+        except errors.DomainError as exc:
+            return exc
+
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        return list(pool.map(run, jobs))

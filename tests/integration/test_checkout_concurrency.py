@@ -1,30 +1,13 @@
 """Checkouts racing on real databases (threads): two requests for one order id
 at once open one order; two EJECUTAR at once (one tab each, the same account or
 two) post one payment; a cancel racing a payment leaves one outcome."""
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
 
 from banking_core import errors
 from banking_core.models import CheckoutOrder, Payment
 from tests.checkout_requests import request_fields
-from tests.integration.helpers import account_id, ana, balance
-
-
-def at_once(*jobs):
-    """Run every job at the same moment; each one's result or DomainError."""
-    barrier = threading.Barrier(len(jobs))
-
-    def run(job):
-        barrier.wait()
-        try:
-            return job()
-        except errors.DomainError as exc:
-            return exc
-
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        return list(pool.map(run, jobs))
+from tests.integration.helpers import account_id, ana, at_once, balance
 
 
 def count(bank, model):

@@ -1,14 +1,12 @@
 """Scheduler runs racing on real PostgreSQL (cron and the worker, or two
 workers): every date is scheduled once and charged once."""
 import datetime as dt
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select
 
 from banking_core.models import DomiciliationOccurrence, Payment
-from tests.integration.helpers import ana, carlos, without_demo_domiciliations
+from tests.integration.helpers import ana, at_once, carlos, without_demo_domiciliations
 from tests.integration.test_domiciliations import at, domicile
 
 
@@ -30,17 +28,6 @@ def demo(demo):
     return without_demo_domiciliations(demo)
 
 
-def race(count, job):
-    barrier = threading.Barrier(count)
-
-    def start(_):
-        barrier.wait()
-        return job()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(start, range(count)))
-
-
 def counts(bank):
     with bank.unit_of_work() as uow:
         return (uow.session.scalar(select(func.count()).select_from(Payment)
@@ -58,7 +45,7 @@ def test_eight_runs_at_once_every_day_of_a_month_charge_each_date_once(demo, clo
     posted = []
     while day <= dt.date(2027, 2, 1):
         clock.set(at(day.year, day.month, day.day, 0, 1))
-        for report in race(8, demo.run_due):
+        for report in at_once(*[demo.run_due] * 8):
             posted += [o.folio for o in report.outcomes if o.result == "posted"]
             assert report.errors == 0
         day += dt.timedelta(days=1)
