@@ -244,7 +244,10 @@ class Interpreter:
         return self._ask(state, node, turn, attempt=state.attempts + 1 if taper else 1)
 
     def _say(self, key: str, state: CallState, attempt: int = 1) -> str:
-        return self.catalog(state.language).render(key, state.readable(), attempt)
+        catalog = self.catalog(state.language)
+        fixed = catalog.fixed(key, attempt)  # no values to gather for a fixed text
+        return fixed if fixed is not None else \
+            catalog.render(key, state.readable(), attempt)
 
     def _digits_fit(self, state: CallState, node: Node, digits: str) -> bool:
         spec = node.digits

@@ -17,10 +17,13 @@ from ivr.runtime import CALL_SID, runtime
 log = structlog.get_logger("ivr")
 
 
-def remember(state) -> str:
-    """The language of `state`'s call, kept for the rest of this request."""
-    g.ivr_language = (state.language if state is not None else None) or runtime().language
-    return g.ivr_language
+def remember(state, ivr=None) -> str:
+    """The language of `state`'s call, kept for the rest of this request.
+    `ivr`: the runtime, when the caller holds it already."""
+    language = (state.language if state is not None else None) or \
+        (ivr or runtime()).language
+    g.ivr_language = language
+    return language
 
 
 def call_language() -> str:

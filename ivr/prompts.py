@@ -82,6 +82,10 @@ class PromptCatalog:
     recording_voice: str | None = None  # espeak-ng's, for `ivr audio build`
     # Values every rendering may use besides the call's: the language offer.
     constants: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    # Variants without a placeholder, rendered once (a Spoken is immutable):
+    # most of what a turn says.
+    _fixed: dict = dataclasses.field(default_factory=dict, init=False, compare=False,
+                                     repr=False)
 
     def keys(self) -> set[str]:
         return set(self.prompts)
@@ -96,8 +100,17 @@ class PromptCatalog:
         return {m.group(0)[1:-1] for variant in self.prompts[key]
                 for m in _PLACEHOLDER.finditer(variant)}
 
+    def fixed(self, key: str, attempt: int = 1) -> Spoken | None:
+        """The variant rendered, if it has no placeholder and was rendered
+        before: then no values are needed (the interpreter's `_say`)."""
+        return self._fixed.get(self.text(key, attempt))
+
     def render(self, key: str, values: dict, attempt: int = 1) -> Spoken:
-        template, segments, start = self.text(key, attempt), [], 0
+        template = self.text(key, attempt)
+        fixed = self._fixed.get(template)
+        if fixed is not None:
+            return fixed
+        segments, start = [], 0
         for match in _PLACEHOLDER.finditer(template):
             if match.start() > start:
                 segments.append(Segment(template[start:match.start()]))
@@ -105,7 +118,10 @@ class PromptCatalog:
             start = match.end()
         if start < len(template):
             segments.append(Segment(template[start:]))
-        return Spoken(segments)
+        spoken = Spoken(segments)
+        if start == 0:  # no placeholder: the same every time
+            self._fixed[template] = spoken
+        return spoken
 
     def foreign(self, key: str) -> Spoken:
         """The prompt as said inside another language's prompt: every segment

@@ -8,10 +8,10 @@ import re
 
 import phonenumbers
 from flask import abort, current_app, request
-from twilio.request_validator import RequestValidator
-
 from config.hours import Hours
+from ivr.keyed_hash import KeyedHash
 from ivr.speaker import Speaker
+from ivr.twilio_signature import SignatureChecker
 
 CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
 # What Twilio puts in From when the caller withholds the number: words, or the
@@ -34,11 +34,11 @@ class IvrRuntime:
     interpreter: object
     store: object
     bank: object
-    validator: RequestValidator
+    signatures: SignatureChecker  # Twilio's, under TWILIO_AUTH_TOKEN
     settings: object
     speaker: Speaker  # says every prompt, in the configured prompt mode
     call_control: object  # telephony.call_control: Twilio's REST API, or none
-    turn_key: bytes  # keys the duplicate-turn marks (webhooks.request_key)
+    turn_key: KeyedHash  # keys the duplicate-turn marks (webhooks.request_key)
     agent_hours: Hours | None = None  # AGENT_HOURS, parsed once
 
     @property
@@ -66,15 +66,18 @@ def url(path: str) -> str:
     return runtime().settings.public_base_url + path
 
 
-def public_url() -> str:
+def public_url(req=None, ivr: IvrRuntime | None = None) -> str:
     """The URL Twilio signed: our configured public base, never the Host header
-    or X-Forwarded-* (a proxy in front rewrites those)."""
-    query = request.query_string.decode()
-    return runtime().settings.public_base_url + request.path + (f"?{query}" if query else "")
+    or X-Forwarded-* (a proxy in front rewrites those). `req`, `ivr`: the
+    request and the runtime, when the caller holds them already."""
+    req = req or request
+    query = req.query_string.decode()
+    return (ivr or runtime()).settings.public_base_url + req.path + \
+        (f"?{query}" if query else "")
 
 
-def call_sid() -> str:
-    sid = request.form.get("CallSid", "")
+def call_sid(req=None) -> str:
+    sid = (req or request).form.get("CallSid", "")
     if not CALL_SID.match(sid):
         abort(400, "CallSid missing or malformed")
     return sid

@@ -12,6 +12,7 @@ tests/unit/test_twiml_text.py compares the two on every kind of turn.
 """
 from __future__ import annotations
 
+import functools
 from xml.etree.ElementTree import _escape_attrib, _escape_cdata
 
 from flask import Response
@@ -25,6 +26,11 @@ DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 def _element(name: str, attrs: dict, text: str = "") -> str:
     """One element as ElementTree writes it: attributes sorted by name, None
     left out, booleans as true/false; an empty one closed with ' />'."""
+    head = _head(name, attrs)
+    return f"<{head}>{text}</{name}>" if text else f"<{head} />"
+
+
+def _head(name: str, attrs: dict) -> str:
     parts = [name]
     for key in sorted(attrs):
         value = attrs[key]
@@ -32,8 +38,21 @@ def _element(name: str, attrs: dict, text: str = "") -> str:
             continue
         value = str(value).lower() if isinstance(value, bool) else str(value)
         parts.append(f'{key}="{_escape_attrib(value)}"')
-    head = " ".join(parts)
-    return f"<{head}>{text}</{name}>" if text else f"<{head} />"
+    return " ".join(parts)
+
+
+# The few element heads every turn repeats, written once each: a <Say> in
+# a language and voice, a <Gather> but for its action URL (per turn, so
+# escaped each time, and sorted first of its attributes).
+@functools.lru_cache(maxsize=256)
+def _say_head(language: str | None, voice: str | None) -> str:
+    return _head("Say", {"language": language, "voice": voice})
+
+
+@functools.lru_cache(maxsize=256)
+def _gather_rest(timeout, finish_on_key, num_digits) -> str:
+    return _head("Gather", {"input": "dtmf", "method": "POST", "timeout": timeout,
+                            "finishOnKey": finish_on_key, "numDigits": num_digits})[6:]
 
 
 class Verbs:
@@ -44,8 +63,9 @@ class Verbs:
         self.parts: list[str] = []
 
     def say(self, message: str, *, language: str | None = None, voice: str | None = None):
-        self.parts.append(_element("Say", {"language": language, "voice": voice},
-                                   _escape_cdata(message) if message else ""))
+        head = _say_head(language, voice)
+        self.parts.append(f"<{head}>{_escape_cdata(message)}</Say>" if message else
+                          f"<{head} />")
 
     def play(self, url: str):
         self.parts.append(_element("Play", {}, _escape_cdata(url) if url else ""))
@@ -72,18 +92,21 @@ def render(reply: Reply, *, action_url: str, no_input_url: str, speaker: Speaker
         spec = reply.gather
         gather = Verbs()
         speaker.speak_turn(gather, spec.says, language, before_input=True)
-        response.parts.append(_element("Gather", {
-            "input": "dtmf", "action": action_url, "method": "POST", "timeout": spec.timeout,
-            "finishOnKey": spec.finish_on_key, "numDigits": spec.num_digits or None,
-        }, gather.text()))
+        # "action" sorts first of a <Gather>'s attributes (see _gather_rest).
+        head = f'Gather action="{_escape_attrib(action_url)}"' + \
+            _gather_rest(spec.timeout, spec.finish_on_key, spec.num_digits or None)
+        inner = gather.text()
+        response.parts.append(f"<{head}>{inner}</Gather>" if inner else f"<{head} />")
         # With no input Twilio skips the action and falls through to here.
         response.redirect(no_input_url, method="POST")
     else:
         speaker.speak_turn(response, reply.says, language)
         if reply.hangup:
             response.hangup()
-    return f"{DECLARATION}{_element('Response', {}, response.text())}"
+    body = response.text()
+    return f"{DECLARATION}<Response>{body}</Response>" if body else \
+        f"{DECLARATION}<Response />"
 
 
 def twiml_response(xml: str) -> Response:
-    return Response(xml, mimetype="text/xml")
+    return Response(xml, content_type="text/xml; charset=utf-8")

@@ -8,21 +8,24 @@ answer again and runs nothing twice.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import logging
 import re
 import time
 
 import structlog
 from flask import abort, request
-from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import VoiceResponse
 
 from banking_core.digits import int_or_none, parse_int
 from config.hours import parse_hours
+from config.logging import enabled as logging_enabled
 from ivr import agent_leg, queue, recording, twiml  # noqa: F401 (their routes hang off bp)
 from ivr.call_end import call_end, note_reported_end, write_records
 from ivr.interpreter import Event, Interpreter, Reply
+from ivr.keyed_hash import KeyedHash
 from ivr.leases import LeaseLost
 from ivr.lost_state import answer_lost_state
 from ivr.menu_schema import MENU_DIR, load_menu
@@ -34,11 +37,13 @@ from ivr.runtime import IvrRuntime, call_sid, caller, runtime
 from ivr.speaker import speaker_for
 from ivr.state import STORE_UNAVAILABLE, CallState, Sealer, store_from_settings
 from ivr.transfer import handoff_request, transfer_twiml
+from ivr.twilio_signature import SignatureChecker
 from telephony import call_control as telephony
 from web import metrics
 
 log = structlog.get_logger("ivr")
 MENU_FILE = MENU_DIR / "linea_directa.yaml"
+DIGITS = re.compile(r"[0-9*#]{0,40}")  # what a <Gather> can send: keys, at most 40
 
 
 def init_app(app, *, store=None, call_control=None) -> None:
@@ -59,32 +64,34 @@ def init_app(app, *, store=None, call_control=None) -> None:
                                                   login_limits=app.extensions["login_limits"])),
         store=store or store_from_settings(settings),
         bank=app.extensions["bank"],
-        validator=RequestValidator(settings.twilio_auth_token),
+        signatures=SignatureChecker(settings.twilio_auth_token),
         settings=settings,
         speaker=speaker_for(app, catalogs, default=prompts.language, language_now=call_language),
         call_control=call_control or telephony.from_settings(settings),
         agent_hours=parse_hours(settings.agent_hours),
-        turn_key=hmac.new(settings.secret_key.encode(), b"ivr-turn-key-v1",
-                          hashlib.sha256).digest(),
+        turn_key=KeyedHash(hmac.new(settings.secret_key.encode(), b"ivr-turn-key-v1",
+                                    hashlib.sha256).digest(), hashlib.sha256),
     )
     app.extensions["call_control"] = app.extensions["ivr"].call_control
     app.register_blueprint(bp)
 
 
-def request_key(turn) -> str:
+def request_key(turn, ivr: IvrRuntime | None = None, req=None) -> str:
     """What identifies a delivery of a turn: the same key twice is a duplicate.
     The turn (in the URL) and the no-input mark say it all, since a turn is
     answered once. The keys pressed are left out: a digest of them would be
     the NIP to anyone who tried its 10,000 values against a stored state (PCI
     counts a PIN-derived hash as PIN data). Keyed with the server's secret all
     the same, so no value stored for a call is a plain hash of a request."""
-    raw = f"{request.path}|{turn}|{request.args.get('ev', '')}"
-    return hmac.new(runtime().turn_key, raw.encode(), hashlib.sha256).hexdigest()[:32]
+    req = req or request
+    raw = f"{req.path}|{turn}|{req.args.get('ev', '')}"
+    return (ivr or runtime()).turn_key.hexdigest(raw.encode())[:32]
 
 
-def _answer(state: CallState, reply, key: str) -> str:
-    ivr = runtime()
-    language = remember(state)  # this turn may have switched it (key 9)
+def _answer(ivr: IvrRuntime, state: CallState, reply, key: str, remembered: str) -> str:
+    language = state.language or ivr.language
+    if language != remembered:  # this turn switched it (key 9)
+        remember(state, ivr)
     state.turn += 1
     base = ivr.settings.public_base_url
     if reply.transfer:
@@ -104,16 +111,16 @@ def _answer(state: CallState, reply, key: str) -> str:
 def voice():
     ivr, started = runtime(), time.perf_counter()
     sid = call_sid()
-    key = request_key(0)
+    key = request_key(0, ivr)
     with ivr.store.hold(sid) as slot:
         if slot.state is not None:  # a duplicated first request: the same answer
             return twiml.twiml_response(slot.state.last_reply["twiml"])
         if ivr.bank.call_ended(sid):
             return _replay_refused(sid)
         state = CallState(call_sid=sid, caller=caller(), language=ivr.language)
-        remember(state)
+        language = remember(state, ivr)
         reply = ivr.interpreter.start(state)
-        xml = _answer(state, reply, key)
+        xml = _answer(ivr, state, reply, key, language)
         recording.record_turn(state, ivr.interpreter.menu, event=Event("start"),
                               input_node=None, reply=reply)
         slot.save(state)
@@ -123,23 +130,25 @@ def voice():
 
 @bp.post("/step")
 def step():
-    ivr, started = runtime(), time.perf_counter()
-    sid = call_sid()
-    turn = request.args.get("t", type=parse_int)
+    # The request and the runtime, each looked up once: a look-up through
+    # Flask's context-local proxies costs about 10,000 instructions.
+    ivr, req, started = runtime(), request._get_current_object(), time.perf_counter()
+    sid = call_sid(req)
+    turn = req.args.get("t", type=parse_int)
     if turn is None:
         abort(400, "turn missing")
-    no_input = request.args.get("ev") == "noinput"
-    digits = request.form.get("Digits", "")
-    if not no_input and (len(digits) > 40 or not re.fullmatch(r"[0-9*#]*", digits)):
+    no_input = req.args.get("ev") == "noinput"
+    digits = req.form.get("Digits", "")
+    if not no_input and not DIGITS.fullmatch(digits):
         abort(400, "Digits malformed")
-    key = request_key(turn)
+    key = request_key(turn, ivr, req)
     with ivr.store.hold(sid) as slot:
         state = slot.state
         if state is None:  # a step comes only after /ivr/voice: the state was lost
             if ivr.bank.call_ended(sid):
                 return _replay_refused(sid)
             state, xml = answer_lost_state(sid, turn, key)
-            response = _saved(slot, state, key, xml)
+            response = _saved(ivr, slot, state, key, xml)
             _log_turn(state, "state_lost", started)  # counted as a turn that transferred
             return response
         if state.last_reply and state.last_reply["key"] == key:
@@ -149,32 +158,35 @@ def step():
             return twiml.twiml_response(state.last_reply["twiml"])
         event = Event("no_input") if no_input or not digits else Event("digits", digits)
         input_node = state.node
-        remember(state)  # an error in this turn is answered in the call's language
-        token = _session_token(state)  # opened once a turn: checked now, watched at the save
-        if _session_ended(state, slot, token):
+        # An error in this turn is answered in the call's language.
+        language = remember(state, ivr)
+        # The caller's session, opened once a turn: checked now, watched at the save.
+        session = _Session.of(ivr, state)
+        if session.ended(slot):
             log.warning("ivr_session_ended", call=sid)
             reply = Reply(says=(ivr.speaker.words("session_ended", language=state.language),),
                           hangup=True)
         else:
             reply = ivr.interpreter.handle(state, event)
-        xml = _answer(state, reply, key)
+        xml = _answer(ivr, state, reply, key, language)
         recording.record_turn(state, ivr.interpreter.menu, event=event,
                               input_node=input_node, reply=reply)
-        # The log-in turn sealed its session just now: watched from its save on.
-        token = token or _session_token(state)
-        response = _saved(slot, state, key, xml, watch=_session_watch(token))
+        if session.token is None:  # the log-in turn sealed its session just now
+            session = _Session.of(ivr, state)
+        response = _saved(ivr, slot, state, key, xml, watch=session.watch)
     _log_turn(state, event.kind, started)
     return response
 
 
-def _saved(slot, state: CallState, key: str, xml: str, watch: str | None = None):
+def _saved(ivr: IvrRuntime, slot, state: CallState, key: str, xml: str,
+           watch: str | None = None):
     """Save the turn's state and answer it, unless the turn lost its lease
     (ivr/leases.py): then the turn that took over has the say, and this one
     answers with where the call stands now, as an out-of-order turn does."""
     try:
         slot.save(state, watch=watch)
     except LeaseLost:
-        current = runtime().store.load(state.call_sid)
+        current = ivr.store.load(state.call_sid)
         log.warning("ivr_turn_superseded", call=state.call_sid,
                     same_request=bool(current and current.last_reply
                                       and current.last_reply["key"] == key))
@@ -258,35 +270,57 @@ def _session_token(state: CallState) -> str | None:
     return runtime().interpreter.sealer.open(sealed) if sealed else None
 
 
-def _session_ended(state: CallState, slot, token: str | None) -> bool:
-    """The caller logged in on this call (`token`: its session's, opened from
-    the state) and that session is over: the credential was blocked or its
-    owner logged out elsewhere since. With both in Redis, the session was read
-    with the state (the call watches its key: no third round trip a turn);
-    otherwise it is read from the bank."""
-    if not state.sealed.get("session"):
-        return False
-    sessions = runtime().bank.sessions
-    if not token:
-        return True
-    watched_key, watched = slot.watched or (None, None)
+class _Session:
+    """The log-in session of a call whose caller logged in: its token, opened
+    from the state, and the store key the call watches (`watch`): with both
+    in Redis, the session is read in the same round trip as the state, so
+    checking it costs a turn no third one (ivr/state.py)."""
+    __slots__ = ("ivr", "sealed", "token", "watch")
+
+    def __init__(self, ivr: IvrRuntime, sealed: str | None, token: str | None,
+                 watch: str | None):
+        self.ivr, self.sealed, self.token, self.watch = ivr, sealed, token, watch
+
+    @classmethod
+    def of(cls, ivr: IvrRuntime, state: CallState) -> "_Session":
+        sealed = state.sealed.get("session")
+        token = ivr.interpreter.sealer.open(sealed) if sealed else None
+        return cls(ivr, sealed, token, _watch_key(ivr.bank.sessions, token) if token else None)
+
+    def ended(self, slot) -> bool:
+        """The caller logged in on this call and that session is over: the
+        credential was blocked or its owner logged out elsewhere since."""
+        if not self.sealed:
+            return False
+        if not self.token:
+            return True  # sealed by someone else, altered, or expired
+        sessions = self.ivr.bank.sessions
+        watched_key, watched = slot.watched or (None, None)
+        if self.watch is not None and watched_key == self.watch:
+            record = _stored_session(sessions, watched)
+        else:
+            record = sessions.get(self.token)
+        return record is None or not record.alive(sessions.clock())
+
+
+@functools.lru_cache(maxsize=4096)
+def _watch_key(sessions, token: str) -> str | None:
+    """The store key of `token`'s session, where the store can be watched
+    (Redis); a digest, remembered for the turns of the call to come."""
     stored_at = getattr(sessions, "stored_at", None)
-    if stored_at is not None and watched_key == stored_at(token):
-        record = sessions.from_stored(watched)
-    else:
-        record = sessions.get(token)
-    return record is None or not record.alive(sessions.clock())
+    return stored_at(token) if stored_at else None
 
 
-def _session_watch(token: str | None) -> str | None:
-    """The key a call whose caller logged in watches (see _session_ended)."""
-    stored_at = getattr(runtime().bank.sessions, "stored_at", None)
-    return stored_at(token) if stored_at and token else None
+@functools.lru_cache(maxsize=4096)
+def _stored_session(sessions, raw: str | None):
+    """The session record stored as `raw`, parsed once: a call reads the same
+    record on every turn until its session is touched (records are frozen)."""
+    return sessions.from_stored(raw)
 
 
 def _log_turn(state: CallState, event: str, started: float) -> None:
-    log.info("ivr_turn", call=state.call_sid, caller=state.caller, node=state.node,
-             input=event, turn=state.turn,
-             latency_ms=round((time.perf_counter() - started) * 1000, 1))
-    metrics.observe_turn(node=state.node, ended=state.ended,
-                         seconds=time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    if logging_enabled(logging.INFO):
+        log.info("ivr_turn", call=state.call_sid, caller=state.caller, node=state.node,
+                 input=event, turn=state.turn, latency_ms=round(seconds * 1000, 1))
+    metrics.observe_turn(node=state.node, ended=state.ended, seconds=seconds)

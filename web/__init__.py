@@ -47,9 +47,9 @@ def exempt(app, blueprint) -> None:
     """A blueprint whose callers are machines that prove themselves otherwise
     (Twilio's webhooks, by their signature): no CSRF token is asked of them,
     and their errors are left to their own handlers, never a page for people."""
-    from web.csrf import csrf
+    from web.csrf import exempt_blueprint
 
-    csrf.exempt(blueprint)
+    exempt_blueprint(app, blueprint)
     app.extensions["web"].add_machine_blueprint(blueprint)
     # Nor are they rate-limited per address: Flask-Limiter's check costs every
     # signed turn a fraction of a millisecond for limits no webhook route has

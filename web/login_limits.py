@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from functools import partial, wraps
+from functools import partial
 
 from flask import current_app, request
 from flask_limiter import Limiter
@@ -34,6 +34,8 @@ from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from web.hooks import replace_app_hook, unless_blueprint
 
 WITHHELD = "withheld"  # all callers who hide their number share one count
 
@@ -146,20 +148,8 @@ def _skip_unlimited_blueprints(app, limiter: Limiter) -> None:
 
     for hooks in (app.before_request_funcs, app.after_request_funcs,
                   app.teardown_request_funcs):
-        functions = hooks.setdefault(None, [])
-        found = [i for i, f in enumerate(functions) if owned(f)]
-        if len(found) != 1:
-            raise RuntimeError("Flask-Limiter's request hooks are not where expected")
-        functions[found[0]] = _unless_unlimited(functions[found[0]], unlimited)
-
-
-def _unless_unlimited(hook, unlimited: set[str]):
-    @wraps(hook)
-    def run_unless_unlimited(*args):
-        if request.blueprint in unlimited:
-            return args[0] if args else None  # an after-hook returns its response
-        return hook(*args)
-    return run_unless_unlimited
+        replace_app_hook(hooks, owned, lambda hook: unless_blueprint(hook, unlimited),
+                         name="Flask-Limiter")
 
 
 def limit_per_address(app, endpoint: str) -> None:

@@ -40,9 +40,18 @@ def observe_turn(*, node: str | None, ended: str | None, seconds: float) -> None
     call goes on, "transfer:<reason>", "closed:<reason>" (agents off shift) or
     "hangup"; the reason stays out of the labels (the call records carry it,
     ivr_calls_total{transfer_reason}), keeping the series few."""
-    outcome = (ended or "continue").partition(":")[0]
-    TURNS.labels(node=node or "none", outcome=outcome).inc()
+    labels = (node or "none", (ended or "continue").partition(":")[0])
+    counter = _turn_counters.get(labels)
+    if counter is None:
+        counter = _turn_counters[labels] = TURNS.labels(*labels)
+    counter.inc()
     TURN_SECONDS.observe(seconds)
+
+
+# Each turn's counter, by its labels: `labels()` checks and looks them up
+# under a lock on every call, and every turn of every call counts one. The
+# series are few (the menu's nodes by four outcomes), so all are kept.
+_turn_counters: dict[tuple[str, str], Counter] = {}
 
 
 def webhook_failed(endpoint: str | None) -> None:

@@ -173,3 +173,31 @@ def test_flask_limiter_runs_for_people_and_never_for_twilios_signed_turns(desk_a
     assert client.get("/conexion/").status_code in (200, 302)
     assert seen, "the limiter no longer checks the people's pages"
     assert desk_app.extensions["login_limits.unlimited_blueprints"] >= {"ivr"}
+
+
+def test_the_csrf_check_runs_for_people_and_never_for_twilios_signed_turns(desk_app,
+                                                                            monkeypatch):
+    """Flask-WTF's hook is skipped for the exempt blueprints (web/csrf.py): a
+    signed turn never reaches it, a form of the people's pages still does."""
+    from twilio.request_validator import RequestValidator
+
+    from web.csrf import csrf
+
+    checked = []
+    protect = csrf.protect
+    monkeypatch.setattr(csrf, "protect", lambda *a, **k: checked.append(1) or protect(*a, **k))
+    settings = desk_app.extensions["settings"]
+    url = f"{settings.public_base_url}/ivr/voice"
+    params = {"CallSid": "CA" + "7" * 32, "From": "+525512345678", "To": "+525500000000",
+              "AccountSid": settings.twilio_account_sid, "CallStatus": "ringing"}
+    signature = RequestValidator(settings.twilio_auth_token).compute_signature(url, params)
+    client = desk_app.test_client()
+    assert client.post("/ivr/voice", data=params,
+                       headers={"X-Twilio-Signature": signature}).status_code == 200
+    assert checked == []
+    # A people's form without its token: checked, and refused (the channel's
+    # CSRF error answers with its log-in page again: web/errors.py).
+    refused = client.post("/conexion/entrar", data={"access_key": "1"})
+    assert refused.status_code in (303, 400)
+    assert checked, "the CSRF check no longer runs for the people's pages"
+    assert desk_app.extensions["csrf.exempt_blueprints"] == {"ivr"}
