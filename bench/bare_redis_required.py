@@ -7,9 +7,14 @@ code paths around it:
 - read the call's state as JSON and write it back (a state of the size a
   logged-in caller's has, with the last reply kept for Twilio's retries);
 - write the reply's TwiML (as ivr/twiml.py writes it) and keep it in the state;
-- add the security headers every response carries (web/headers.py).
+- add the security headers every response carries (web/headers.py);
+- check the caller's log-in session, read in the same round trip as the
+  state (the call watches its key, as ivr/state.py's scripts do), and parse
+  it to see it alive;
+- append the turn to the call's transcript (one masked JSON entry, pushed
+  by the save's script, as ivr/recording.py's are).
 
-No interpreter, no session check, no logging or metrics, one Flask hook.
+No interpreter, no logging or metrics, one Flask hook, no lease renewal.
 Measured beside the IVR and the floor by
     .venv/bin/python bench/turns.py --also-redis-floor --also-required-floor
 """
@@ -17,6 +22,7 @@ import hashlib
 import hmac
 import json
 import os
+import time
 import uuid
 
 import redis
@@ -35,6 +41,12 @@ acquire = client.register_script(_ACQUIRE_AND_LOAD)
 save_release = client.register_script(_SAVE_AND_RELEASE)
 validator = RequestValidator(os.environ.get("TWILIO_AUTH_TOKEN", "bench-twilio-token"))
 BASE = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5077")
+# A logged-in caller's session, as banking_core/sessions.py keeps it in Redis.
+SESSION_KEY = "required:session:demo"
+client.set(SESSION_KEY, json.dumps({
+    "principal": "customer:1", "channel": "phone", "data": "", "created_at": time.time(),
+    "seen_at": time.time(),
+    "expires_at": time.time() + 86400, "idle": 86400}))
 # What a logged-in caller's state holds at the main menu (ivr/state.py).
 FIRST_STATE = {
     "node": "main_menu", "turn": 0, "attempts": 0,
@@ -62,6 +74,10 @@ def step():
                   args=[token, 1500, 7200])
     state = json.loads(got[1]) if got[0] == 1 and len(got) > 1 and got[1] else \
         dict(FIRST_STATE, call_sid=sid)
+    # The session, watched: read with the state; alive unless ended or idle.
+    session = json.loads(got[3]) if len(got) > 3 and got[3] else None
+    if session is not None and not (time.time() < session["expires_at"]):
+        return Response(status=410)
     gather = Verbs()
     gather.say("Para sus cuentas de cheques, ahorro o nómina, marque 1.",
                language="es-MX", voice="Polly.Mia")
@@ -74,6 +90,9 @@ def step():
     xml = f"{DECLARATION}{_element('Response', {}, response.text())}"
     state["turn"] = turn
     state["last_reply"] = {"key": hashlib.md5(request.get_data()).hexdigest(), "twiml": xml}
+    entry = {"turn": turn, "node": "main_menu", "keys": request.form.get("Digits", ""),
+             "says": ["Para sus cuentas de cheques, ahorro o nómina, marque 1."],
+             "visited": ["main_menu"], "at": "main_menu"}
     save_release(keys=[key, key + ":lock", key + ":rec", key + ":fence", key + ":watch"],
-                 args=[json.dumps(state), 7200, token, 200, ""])
+                 args=[json.dumps(state), 7200, token, 200, SESSION_KEY, json.dumps(entry)])
     return Response(xml, mimetype="text/xml")
