@@ -100,15 +100,10 @@ def test_every_page_carries_the_security_headers(desk_app, customer, agent, supe
 
 
 def test_the_ivr_webhooks_answer_twiml_with_the_headers_too(desk_app):
-    from twilio.request_validator import RequestValidator
+    from tests.security.signed import post_signed_voice
 
-    settings = desk_app.extensions["settings"]
-    url = f"{settings.public_base_url}/ivr/voice"
-    params = {"CallSid": "CA" + "5" * 32, "From": "+525512345678", "To": "+525500000000",
-              "AccountSid": settings.twilio_account_sid, "CallStatus": "ringing"}
-    signature = RequestValidator(settings.twilio_auth_token).compute_signature(url, params)
     client = desk_app.test_client()
-    response = client.post("/ivr/voice", data=params, headers={"X-Twilio-Signature": signature})
+    response, params = post_signed_voice(desk_app, client, "5")
     assert response.status_code == 200 and "<Response>" in response.get_data(as_text=True)
     assert response.mimetype in {"text/xml", "application/xml"}
     assert_safe(response, "/ivr/voice")

@@ -155,20 +155,14 @@ def test_counts_live_in_redis_shared_by_every_worker(tmp_path, database_url, red
 def test_flask_limiter_runs_for_people_and_never_for_twilios_signed_turns(desk_app, monkeypatch):
     """Its hooks are skipped for the machines' blueprints (web/login_limits.py),
     and only for them: the log-in pages keep their per-address limit above."""
-    from twilio.request_validator import RequestValidator
+    from tests.security.signed import post_signed_voice
 
     limiter = desk_app.extensions["login_limits"].limiter
     seen = []
     identify = limiter.identify_request
     monkeypatch.setattr(limiter, "identify_request", lambda: seen.append(1) or identify())
-    settings = desk_app.extensions["settings"]
-    url = f"{settings.public_base_url}/ivr/voice"
-    params = {"CallSid": "CA" + "6" * 32, "From": "+525512345678", "To": "+525500000000",
-              "AccountSid": settings.twilio_account_sid, "CallStatus": "ringing"}
-    signature = RequestValidator(settings.twilio_auth_token).compute_signature(url, params)
     client = desk_app.test_client()
-    assert client.post("/ivr/voice", data=params,
-                       headers={"X-Twilio-Signature": signature}).status_code == 200
+    assert post_signed_voice(desk_app, client, "6")[0].status_code == 200
     assert seen == []
     assert client.get("/conexion/").status_code in (200, 302)
     assert seen, "the limiter no longer checks the people's pages"
@@ -179,21 +173,14 @@ def test_the_csrf_check_runs_for_people_and_never_for_twilios_signed_turns(desk_
                                                                             monkeypatch):
     """Flask-WTF's hook is skipped for the exempt blueprints (web/csrf.py): a
     signed turn never reaches it, a form of the people's pages still does."""
-    from twilio.request_validator import RequestValidator
-
+    from tests.security.signed import post_signed_voice
     from web.csrf import csrf
 
     checked = []
     protect = csrf.protect
     monkeypatch.setattr(csrf, "protect", lambda *a, **k: checked.append(1) or protect(*a, **k))
-    settings = desk_app.extensions["settings"]
-    url = f"{settings.public_base_url}/ivr/voice"
-    params = {"CallSid": "CA" + "7" * 32, "From": "+525512345678", "To": "+525500000000",
-              "AccountSid": settings.twilio_account_sid, "CallStatus": "ringing"}
-    signature = RequestValidator(settings.twilio_auth_token).compute_signature(url, params)
     client = desk_app.test_client()
-    assert client.post("/ivr/voice", data=params,
-                       headers={"X-Twilio-Signature": signature}).status_code == 200
+    assert post_signed_voice(desk_app, client, "7")[0].status_code == 200
     assert checked == []
     # A people's form without its token: checked, and refused (the channel's
     # CSRF error answers with its log-in page again: web/errors.py).
