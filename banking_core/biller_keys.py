@@ -74,7 +74,8 @@ def check_secret(secret: str) -> str:
     return secret
 
 
-def _biller(session, service_key: str) -> Biller:
+def biller_by_service_key(session, service_key: str) -> Biller:
+    """The biller of `service_key` (as keyed or stored), or UnknownService."""
     biller = session.scalar(select(Biller).where(
         Biller.service_key == normalize_service_key(service_key)))
     if biller is None:
@@ -95,7 +96,7 @@ def add_key(session, hasher, *, biller_id: int, key_id: str, secret: str, now) -
 def issue_key(bank, service_key: str, *, key_id: str | None = None) -> SigningKey:
     """A new active key for the biller; the only time its secret is shown."""
     with bank.unit_of_work() as uow:
-        biller = _biller(uow.session, service_key)
+        biller = biller_by_service_key(uow.session, service_key)
         key_id = key_id or f"{biller.service_key}-{random_secrets.token_hex(4)}"
         secret = random_secrets.token_urlsafe(32)
         add_key(uow.session, bank.hasher, biller_id=biller.id, key_id=key_id, secret=secret,
@@ -145,7 +146,7 @@ def key_for_signing(bank, biller_id: int) -> SigningKey | None:
 def list_keys(bank, service_key: str) -> list[dict]:
     """Key ids and their state, never a secret."""
     with bank.unit_of_work() as uow:
-        biller = _biller(uow.session, service_key)
+        biller = biller_by_service_key(uow.session, service_key)
         keys = uow.session.scalars(select(BillerKey).where(BillerKey.biller_id == biller.id)
                                    .order_by(BillerKey.id)).all()
         return [dict(key_id=k.key_id, status=k.status, created_at=k.created_at,
@@ -171,7 +172,7 @@ def set_addresses(bank, service_key: str, *, notification_url: str | None = ...,
     if return_origins is not None:
         origins = sorted({_origin(o) for o in return_origins})
     with bank.unit_of_work() as uow:
-        biller = _biller(uow.session, service_key)
+        biller = biller_by_service_key(uow.session, service_key)
         if notification_url is not ...:
             biller.notification_url = notification_url
         if origins is not None:

@@ -29,8 +29,7 @@ from typing import Protocol
 
 from sqlalchemy import func, insert, select, update
 
-from banking_core import biller_keys, biller_payments, errors, signing
-from banking_core.catalog import normalize_service_key
+from banking_core import biller_keys, biller_payments, signing
 from banking_core.models import Biller, OutboxMessage, Payment
 
 KIND = "biller_webhook"
@@ -213,19 +212,11 @@ class WebhookRow:
     last_error: str | None
 
 
-def _biller(session, service_key: str) -> Biller:
-    biller = session.scalar(select(Biller).where(
-        Biller.service_key == normalize_service_key(service_key)))
-    if biller is None:
-        raise errors.UnknownService()
-    return biller
-
-
 def webhooks(bank, service_key: str, *, status: str | None = None,
              limit: int = 100) -> list[WebhookRow]:
     """A biller's webhooks, newest first (only those in `status` if given)."""
     with bank.unit_of_work() as uow:
-        biller = _biller(uow.session, service_key)
+        biller = biller_keys.biller_by_service_key(uow.session, service_key)
         query = (select(OutboxMessage, Payment.folio)
                  .join(Payment, Payment.id == OutboxMessage.payment_id)
                  .where(OutboxMessage.kind == KIND, Payment.biller_id == biller.id))
@@ -253,7 +244,7 @@ def replay(bank, service_key: str, *, first_day: dt.date, last_day: dt.date) -> 
     _, end = biller_payments.day_bounds(bank.policy.timezone, last_day)
     now = bank.clock()
     with bank.unit_of_work() as uow:
-        biller = _biller(uow.session, service_key)
+        biller = biller_keys.biller_by_service_key(uow.session, service_key)
         if biller.notification_url is None:
             raise ValueError(f"biller {biller.service_key} has no notification URL")
         pending = select(OutboxMessage.payment_id).where(

@@ -18,9 +18,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from banking_core import biller_payments, errors
-from banking_core.catalog import normalize_service_key
-from banking_core.models import Biller, Entry, Transfer
+from banking_core import biller_keys, biller_payments
+from banking_core.models import Entry, Transfer
 
 COLUMNS = ("folio", "posted_at_local", "channel", "reference1", "reference2", "reference3",
            "amount", "amount_centavos", "order_id")
@@ -52,10 +51,7 @@ def collection_file(bank, service_key: str, day: dt.date) -> CollectionFile:
     timezone = bank.policy.timezone
     start, end = biller_payments.day_bounds(timezone, day)
     with bank.unit_of_work() as uow:
-        biller = uow.session.scalar(select(Biller).where(
-            Biller.service_key == normalize_service_key(service_key)))
-        if biller is None:
-            raise errors.UnknownService()
+        biller = biller_keys.biller_by_service_key(uow.session, service_key)
         payments = biller_payments.in_period(uow.session, biller.id, start, end)
         ledger = uow.session.scalar(
             select(func.coalesce(func.sum(Entry.amount_centavos), 0))
