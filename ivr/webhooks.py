@@ -258,16 +258,11 @@ def _close_call(sid: str, call_status: str, duration: int | None):
                 note_reported_end(state, call_status, duration)
                 slot.save(state)
             raise
-        token = _session_token(state) if state is not None else None
+        token = _Session.of(ivr, state).token if state is not None else None
         if token:
             ivr.bank.sessions.end(token)  # the call's log-in ends with the call
         ivr.store.delete(sid)
     return end
-
-
-def _session_token(state: CallState) -> str | None:
-    sealed = state.sealed.get("session")
-    return runtime().interpreter.sealer.open(sealed) if sealed else None
 
 
 class _Session:
