@@ -22,6 +22,7 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from ivr.leases import LEASE, LOCK_WAIT, LeaseLost, Renewer
+from ivr.thread_connections import ThreadConnections
 
 # Tokens a Sealer remembers having opened (Sealer.open).
 MEMO_SIZE = 4096
@@ -298,6 +299,7 @@ return 0
 class RedisCallStore:
     def __init__(self, client, *, ttl: int = STATE_TTL, prefix: str = "ivr:call:"):
         self._redis, self._ttl, self._prefix = client, ttl, prefix
+        self._connections = ThreadConnections(client)  # a turn's two round trips
         self._acquire = client.register_script(_ACQUIRE_AND_LOAD)
         self._save_release = client.register_script(_SAVE_AND_RELEASE)
         self._release = client.register_script(_RELEASE)
@@ -360,9 +362,10 @@ class RedisCallStore:
         token = uuid.uuid4().hex
         deadline = time.monotonic() + LOCK_WAIT
         pause = 0.005
+        connection = self._connections.get()
         while True:
             got = self._acquire(keys=[key, lock_key, fence_key, key + ":watch"],
-                                args=[token, int(LEASE * 1000), self._ttl])
+                                args=[token, int(LEASE * 1000), self._ttl], client=connection)
             if got[0] == 1:
                 break
             if time.monotonic() > deadline:
@@ -378,7 +381,7 @@ class RedisCallStore:
             saved = self._save_release(
                 keys=[key, lock_key, key + ":rec", fence_key, key + ":watch"],
                 args=[state.to_json(), self._ttl, token, MAX_RECORDED_TURNS, watch or "",
-                      *(json.dumps(entry) for entry in state.recording)])
+                      *(json.dumps(entry) for entry in state.recording)], client=connection)
             if not saved:
                 raise LeaseLost(f"call {call_sid}: another turn holds it now")
             slot.saved = True
@@ -390,7 +393,7 @@ class RedisCallStore:
             self._renewer.remove(call_sid, token)
             if not slot.saved:
                 with contextlib.suppress(Exception):
-                    self._release(keys=[lock_key], args=[token])
+                    self._release(keys=[lock_key], args=[token], client=connection)
 
 
 # What a store that cannot be reached raises (after the retries below).
