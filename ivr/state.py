@@ -288,8 +288,9 @@ redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 redis.call('SET', KEYS[4], ARGV[3], 'EX', ARGV[2])
 if ARGV[5] ~= '' then redis.call('SET', KEYS[5], ARGV[5], 'EX', ARGV[2]) end
 if #ARGV > 5 then
-  for i = 6, #ARGV do redis.call('RPUSH', KEYS[3], ARGV[i]) end
-  redis.call('LTRIM', KEYS[3], -tonumber(ARGV[4]), -1)
+  local length = 0
+  for i = 6, #ARGV do length = redis.call('RPUSH', KEYS[3], ARGV[i]) end
+  if length > tonumber(ARGV[4]) then redis.call('LTRIM', KEYS[3], -tonumber(ARGV[4]), -1) end
   redis.call('EXPIRE', KEYS[3], ARGV[2])
 end
 if redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end

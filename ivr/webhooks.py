@@ -76,7 +76,7 @@ def init_app(app, *, store=None, call_control=None) -> None:
     app.register_blueprint(bp)
 
 
-def request_key(turn, ivr: IvrRuntime | None = None, req=None) -> str:
+def request_key(turn, ivr: IvrRuntime | None = None, req=None, mark: str | None = None) -> str:
     """What identifies a delivery of a turn: the same key twice is a duplicate.
     The turn (in the URL) and the no-input mark say it all, since a turn is
     answered once. The keys pressed are left out: a digest of them would be
@@ -84,8 +84,17 @@ def request_key(turn, ivr: IvrRuntime | None = None, req=None) -> str:
     counts a PIN-derived hash as PIN data). Keyed with the server's secret all
     the same, so no value stored for a call is a plain hash of a request."""
     req = req or request
-    raw = f"{req.path}|{turn}|{req.args.get('ev', '')}"
+    if mark is None:
+        mark = no_input_mark(req)
+    raw = f"{req.path}|{turn}|{mark}"
     return (ivr or runtime()).turn_key.hexdigest(raw.encode())[:32]
+
+
+def no_input_mark(req) -> str:
+    """The `ev` of a turn's URL ("noinput" on a Gather's timeout), "" on most
+    turns. Asked with `in` first: werkzeug's MultiDict.get answers a missing
+    name by raising and catching a BadRequestKeyError, twice a turn."""
+    return req.args["ev"] if "ev" in req.args else ""
 
 
 def _answer(ivr: IvrRuntime, state: CallState, reply, key: str, remembered: str) -> str:
@@ -137,11 +146,12 @@ def step():
     turn = req.args.get("t", type=parse_int)
     if turn is None:
         abort(400, "turn missing")
-    no_input = req.args.get("ev") == "noinput"
+    mark = no_input_mark(req)
+    no_input = mark == "noinput"
     digits = req.form.get("Digits", "")
     if not no_input and not DIGITS.fullmatch(digits):
         abort(400, "Digits malformed")
-    key = request_key(turn, ivr, req)
+    key = request_key(turn, ivr, req, mark)
     with ivr.store.hold(sid) as slot:
         state = slot.state
         if state is None:  # a step comes only after /ivr/voice: the state was lost

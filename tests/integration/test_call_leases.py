@@ -90,3 +90,22 @@ def test_a_save_after_the_store_lost_everything_restores_the_call(store):
             store._redis.delete(*store._redis.keys(store._prefix + "*"))
         slot.save(CallState(call_sid=SID, node="kept"))
     assert store.load(SID).node == "kept"
+
+
+def test_a_call_recording_keeps_its_last_turns(store, monkeypatch):
+    """Each save appends its turns; past MAX_RECORDED_TURNS the oldest go,
+    in the process's store and in Redis alike (there only when the list has
+    grown past it: the script trims then)."""
+    import ivr.state
+    monkeypatch.setattr(ivr.state, "MAX_RECORDED_TURNS", 5)
+    for turn in range(4):
+        with store.hold(SID) as slot:
+            state = slot.state or CallState(call_sid=SID)
+            state.turn = turn
+            state.recording = [{"turn": turn, "part": 1}, {"turn": turn, "part": 2}]
+            slot.save(state)
+        kept = store.load_recording(SID)
+        assert len(kept) == min(2 * (turn + 1), 5)
+    assert [(e["turn"], e["part"]) for e in store.load_recording(SID)] == \
+        [(1, 2), (2, 1), (2, 2), (3, 1), (3, 2)]
+    store.delete(SID)
