@@ -16,8 +16,14 @@ from bench.bare_gather import gather_twiml
 from ivr.state import _ACQUIRE_AND_LOAD, _SAVE_AND_RELEASE
 
 app = Flask(__name__)
+# BENCH_KEEP_CONNECTION=1 (bench/turns.py --floor-keeps-connection): the
+# worker keeps one connection (redis-py's single_connection_client), as the
+# IVR's call store keeps one per thread (ivr/thread_connections.py), instead
+# of taking one from the pool around each command.
 client = redis.Redis.from_url(os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
-                              decode_responses=True)
+                              decode_responses=True,
+                              single_connection_client=os.environ.get("BENCH_KEEP_CONNECTION")
+                              == "1")
 acquire = client.register_script(_ACQUIRE_AND_LOAD)
 save_release = client.register_script(_SAVE_AND_RELEASE)
 

@@ -188,6 +188,9 @@ def main(argv=None) -> int:
     parser.add_argument("--also-required-floor", action="store_true",
                         help="also measure the floor plus only what any correct turn must "
                              "do (bench/bare_redis_required.py)")
+    parser.add_argument("--floor-keeps-connection", action="store_true",
+                        help="the floor keeps one Redis connection per worker, as the "
+                             "IVR keeps one per thread, instead of the pool's per command")
     parser.add_argument("--rounds", type=int, default=1,
                         help="IVR runs (each followed by a floor run with "
                              "--also-redis-floor); ratios are the rounds' median")
@@ -222,7 +225,8 @@ def main(argv=None) -> int:
             floor_port = args.port + 2
             floor_server = gunicorn(
                 "bench.bare_redis_gather:app", floor_port,
-                {**os.environ, "PYTHONPATH": str(ROOT), "BENCH_REDIS_URL": REDIS_URL},
+                {**os.environ, "PYTHONPATH": str(ROOT), "BENCH_REDIS_URL": REDIS_URL,
+                 "BENCH_KEEP_CONNECTION": "1" if args.floor_keeps_connection else ""},
                 args.worker_threads)
             wait_until_up(f"http://127.0.0.1:{floor_port}/ivr/step")
         if args.also_required_floor:
@@ -277,7 +281,8 @@ def main(argv=None) -> int:
               f"{run['p99']:>10}{run['non2xx']:>9}")
         if floor_runs:
             floor = floor_runs[i]
-            print(f"{'bare + 2 Redis trips ' + str(i + 1):26}{floor['rps']:>10.1f}"
+            label = "floor, kept conn. " if args.floor_keeps_connection else "bare + 2 Redis trips "
+            print(f"{label + str(i + 1):26}{floor['rps']:>10.1f}"
                   f"{floor['p50']:>10}{floor['p99']:>10}{floor['non2xx']:>9}   "
                   f"IVR / floor {run['rps'] / floor['rps']:.3f}")
         if required_runs:
@@ -307,6 +312,7 @@ def main(argv=None) -> int:
     print(f"reproduce             cd {ROOT} && {sys.executable} bench/turns.py "
           f"--seconds {args.seconds} --connections {args.connections} --calls {args.calls}"
           f" --rounds {args.rounds}{' --also-redis-floor' if floor_runs else ''}"
+          f"{' --floor-keeps-connection' if args.floor_keeps_connection else ''}"
           f"{' --also-required-floor' if required_runs else ''}")
     ok = all(run["non2xx"] == 0 for run in ivr_runs) and processed >= 0.99 * counted
     return 0 if ok else 1
