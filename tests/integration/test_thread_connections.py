@@ -6,6 +6,7 @@ import os
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
@@ -116,26 +117,21 @@ def test_turns_on_many_threads_each_save_their_own_call(pooled):
     call's state is its own (no reply read by another thread's turn)."""
     prefix = f"test:threadconn:{uuid.uuid4().hex}:"
     store = RedisCallStore(pooled, prefix=prefix)
-    errors = []
 
-    def calls(worker: int):
-        try:
-            for turn in range(25):
-                sid = f"CA{worker:02d}{turn:030d}"
-                with store.hold(sid) as slot:
-                    assert slot.state is None
-                    slot.save(CallState(call_sid=sid, node=f"n{worker}", turn=turn))
-                with store.hold(sid) as slot:
-                    assert (slot.state.call_sid, slot.state.node, slot.state.turn) == \
-                        (sid, f"n{worker}", turn)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+    def calls(worker: int) -> int:
+        for turn in range(25):
+            sid = f"CA{worker:02d}{turn:030d}"
+            with store.hold(sid) as slot:
+                assert slot.state is None
+                slot.save(CallState(call_sid=sid, node=f"n{worker}", turn=turn))
+            with store.hold(sid) as slot:
+                assert (slot.state.call_sid, slot.state.node, slot.state.turn) == \
+                    (sid, f"n{worker}", turn)
+        return worker
 
-    threads = [threading.Thread(target=calls, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    for key in pooled.scan_iter(match=prefix + "*"):
-        pooled.delete(key)
-    assert errors == []
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:  # a failed turn raises here
+            assert list(pool.map(calls, range(8))) == list(range(8))
+    finally:
+        for key in pooled.scan_iter(match=prefix + "*"):
+            pooled.delete(key)
