@@ -1,2 +1,2 @@
-from linea_directa.app import create_app
-app = create_app()
+from linea_directa.app import serving_app
+app = serving_app()

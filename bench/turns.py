@@ -215,7 +215,7 @@ def main(argv=None) -> int:
     subprocess.run([str(VENV_BIN / "ivr"), "bank", "seed-demo"], env=env, check=True,
                    capture_output=True)
     threads = 2
-    server = gunicorn("linea_directa.app:create_app()", args.port, env, args.worker_threads)
+    server = gunicorn("linea_directa.app:serving_app()", args.port, env, args.worker_threads)
     floor_server = required_server = None
     ivr_runs, floor_runs, required_runs = [], [], []
     processed = counted = 0

@@ -12,7 +12,7 @@ app is loaded.
 import os
 import sys
 
-wsgi_app = "linea_directa.app:create_app()"
+wsgi_app = "linea_directa.app:serving_app()"
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")  # the TLS proxy in front reaches it here
 
 # Processes and threads: a turn mostly waits on Redis and PostgreSQL, so each

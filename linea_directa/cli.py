@@ -67,7 +67,7 @@ def server_argv(host: str, port: int, workers: int, threads: int) -> list[str]:
         raise click.ClickException("gunicorn is not installed")
     return [gunicorn, "--config", str(GUNICORN_CONFIG), "--workers", str(workers),
             "--threads", str(threads), "--bind", f"{host}:{port}",
-            "linea_directa.app:create_app()"]
+            "linea_directa.app:serving_app()"]
 
 
 def worker_argv(interval: float) -> list[str]:
