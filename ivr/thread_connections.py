@@ -23,9 +23,6 @@ import threading
 
 import redis
 
-# What connecting can raise when Redis is away (as STORE_UNAVAILABLE).
-_UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
-
 
 class ThreadConnections:
     """`get()` answers the calling thread's own client on `pooled`'s pool."""
@@ -45,9 +42,11 @@ class ThreadConnections:
         try:
             client = redis.Redis(connection_pool=self.pooled.connection_pool,
                                  single_connection_client=True)
-        except _UNREACHABLE:
+        except redis.RedisError:
             # Taking a connection connects at once, with no retry: while Redis
-            # is away the pooled client's commands, which retry, ride it out.
+            # is away the pooled client's commands, which retry, ride it out
+            # (or raise what the store's callers catch: ivr/state.py,
+            # STORE_UNAVAILABLE).
             return self.pooled
         local.client, local.pid = client, os.getpid()
         return client
